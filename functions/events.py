@@ -1,0 +1,62 @@
+"""Event Grid trigger: subscription events → reconcile the named data-product group.
+
+Takes both the Event Grid schema and CloudEvents (the worker hands over an EventGridEvent or a
+CloudEvent). Transient Azure failures raise so Event Grid redelivers; every other outcome returns
+after logging its report. The caller's claims in the event are personal data and are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.engine import EngineProvider
+from shared.events import Ignored, MalformedEvent, ResourceEvent, route_event
+from shared.report import Outcome
+
+log = logging.getLogger("dpgov.events")
+
+
+def resource_event(event: func.EventGridEvent | func.CloudEvent) -> ResourceEvent:
+    """Read the fields the app uses from either schema's event object."""
+    if isinstance(event, func.CloudEvent):
+        return ResourceEvent.from_fields(
+            id=event.id, event_type=event.type, subject=event.subject, data=event.get_json()
+        )
+    return ResourceEvent.from_fields(
+        id=event.id, event_type=event.event_type, subject=event.subject, data=event.get_json()
+    )
+
+
+def blueprint(provider: EngineProvider) -> func.Blueprint:
+    bp = func.Blueprint()
+
+    @bp.function_name("on_resource_event")
+    @bp.event_grid_trigger(arg_name="event")
+    async def on_resource_event(event: func.EventGridEvent) -> None:
+        try:
+            parsed = resource_event(event)
+        except MalformedEvent as error:
+            # Redelivery cannot fix a malformed event; log enough to find it (no claims) and ack.
+            log.error("malformed event %s ignored: %s", getattr(event, "id", "?"), error)
+            return
+        engine = await provider.engine()
+        decision = route_event(engine.config, parsed)
+        if isinstance(decision, Ignored):
+            log.info("event %s (%s) acknowledged: %s", parsed.id, parsed.operation_name, decision.why)
+            return
+        log.info("event %s: reconciling %s (%s)", parsed.id, decision.group, decision.why)
+        report = await engine.reconciler.reconcile_group(decision.group)
+        level = logging.ERROR if report.outcome is Outcome.FAILED else logging.INFO
+        log.log(
+            level,
+            "event %s: %s %s%s",
+            parsed.id,
+            decision.group,
+            report.outcome.value,
+            f" ({len(report.plan)} actions)" if report.plan else "",
+            extra={"dpgov_report": report.to_dict()},
+        )
+
+    return bp

@@ -1,0 +1,167 @@
+"""HTTP trigger: manual re-sync (one group or everything, with dry-run), inventory and health.
+
+Routes (auth level FUNCTION except health):
+  POST /api/dataproducts/{subscriptionId}/{resourceGroup}/sync[?dryRun=true]
+  POST /api/sync[?dryRun=true]
+  GET  /api/dataproducts[?landingZone=NAME]
+  GET  /api/health                                   (anonymous; does not call Azure)
+
+The request only *names* a group; what is granted or written comes from the config alone. Invalid
+input is answered 400 and unknown things 404, both with an ARM-style JSON error and no change made.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import azure.functions as func
+
+from shared.config import RESOURCE_GROUP_NAME_PATTERN, SUBSCRIPTION_ID_PATTERN, ConfigError
+from shared.engine import EngineProvider
+from shared.errors import describe, is_transient
+from shared.model import GroupRef
+from shared.reconciler import TransientFailure
+from shared.report import EstateReport, Outcome
+
+log = logging.getLogger("dpgov.http")
+
+RETRY_AFTER_SECONDS = "30"
+_SUBSCRIPTION_ID = re.compile(SUBSCRIPTION_ID_PATTERN)
+_GROUP_NAME = re.compile(RESOURCE_GROUP_NAME_PATTERN)
+_STATUS_BY_OUTCOME = {Outcome.NOT_FOUND: 404, Outcome.UNKNOWN_LANDING_ZONE: 404, Outcome.FAILED: 502}
+
+
+class BadRequest(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(body, indent=2, sort_keys=False) + "\n",
+        status_code=status,
+        headers=headers,
+        mimetype="application/json",
+        charset="utf-8",
+    )
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> func.HttpResponse:
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    return json_response({"error": {"code": code, "message": message}, **extra}, status, headers)
+
+
+def dry_run_flag(request: func.HttpRequest) -> bool:
+    raw = request.params.get("dryRun")
+    if raw is None or raw.lower() in {"false", "0", "no"}:
+        return False
+    if raw == "" or raw.lower() in {"true", "1", "yes"}:
+        return True
+    raise BadRequest("InvalidQueryParameter", f"dryRun must be true or false, got {raw!r}")
+
+
+def group_from_route(request: func.HttpRequest) -> GroupRef:
+    subscription_id = request.route_params.get("subscriptionId", "")
+    group_name = request.route_params.get("resourceGroup", "")
+    if not _SUBSCRIPTION_ID.match(subscription_id):
+        raise BadRequest("InvalidSubscriptionId", f"{subscription_id!r} is not a subscription id (a GUID)")
+    if not _GROUP_NAME.match(group_name):
+        raise BadRequest(
+            "InvalidResourceGroupName",
+            f"{group_name!r} is not a valid resource group name (1-90 letters, digits, '_-.()', "
+            "not ending in '.')",
+        )
+    return GroupRef(subscription_id.lower(), group_name)
+
+
+def estate_status(report: EstateReport) -> int:
+    if report.transient_failures:
+        return 503
+    return 502 if any(group.outcome is Outcome.FAILED for group in report.groups) else 200
+
+
+def blueprint(provider: EngineProvider) -> func.Blueprint:
+    bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
+
+    @bp.function_name("sync_data_product")
+    @bp.route(route="dataproducts/{subscriptionId}/{resourceGroup}/sync", methods=["POST"])
+    async def sync_data_product(req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            ref, dry_run = group_from_route(req), dry_run_flag(req)
+            engine = await provider.engine()
+            report = await engine.reconciler.reconcile_group(ref, dry_run=dry_run)
+        except BadRequest as error:
+            return error_response(400, error.code, str(error))
+        except TransientFailure as failure:
+            return error_response(503, "TransientFailure", str(failure), report=failure.reports[0].to_dict())
+        except Exception as error:
+            if is_transient(error):
+                log.warning("sync of %s failed transiently: %s", req.route_params, describe(error))
+                return error_response(503, "AzureUnavailable", describe(error))
+            raise
+        status = _STATUS_BY_OUTCOME.get(report.outcome, 200)
+        if status == 404:
+            code = "ResourceGroupNotFound" if report.outcome is Outcome.NOT_FOUND else "UnknownLandingZone"
+            return error_response(404, code, f"{ref}: {report.reason}", report=report.to_dict())
+        return json_response(report.to_dict(), status)
+
+    @bp.function_name("sync_all")
+    @bp.route(route="sync", methods=["POST"])
+    async def sync_all(req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            dry_run = dry_run_flag(req)
+        except BadRequest as error:
+            return error_response(400, error.code, str(error))
+        engine = await provider.engine()
+        report = await engine.reconciler.reconcile_all(dry_run=dry_run)
+        return json_response(report.to_dict(), estate_status(report))
+
+    @bp.function_name("list_data_products")
+    @bp.route(route="dataproducts", methods=["GET"])
+    async def list_data_products(req: func.HttpRequest) -> func.HttpResponse:
+        engine = await provider.engine()
+        zone_name = req.params.get("landingZone")
+        zones = engine.config.landing_zones
+        if zone_name is not None:
+            zones = [zone for zone in zones if zone.name == zone_name]
+            if not zones:
+                return error_response(404, "UnknownLandingZone", f"no landing zone named {zone_name!r}")
+        report = await engine.reconciler.reconcile_all(dry_run=True, zones=zones)
+        products = [
+            {
+                "subscription_id": group.group.subscription_id.lower(),
+                "resource_group": group.group.name,
+                **(group.product.to_dict() if group.product else {}),
+                "compliant": group.compliant,
+                "pending": group.plan.to_list(),
+            }
+            for group in report.data_products
+        ]
+        summary = {
+            "data_products": len(products),
+            "compliant": sum(1 for product in products if product["compliant"]),
+            "non_compliant": sum(1 for product in products if not product["compliant"]),
+            "unclassified": report.counts[Outcome.UNCLASSIFIED.value],
+        }
+        return json_response({"summary": summary, "data_products": products}, estate_status(report))
+
+    @bp.function_name("health")
+    @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+    async def health(req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            config = provider.config()
+        except ConfigError as error:
+            return json_response({"status": "unhealthy", "error": str(error)}, 503)
+        return json_response(
+            {
+                "status": "healthy",
+                "landing_zones": [zone.name for zone in config.landing_zones],
+                "domains": sorted(config.domains),
+            }
+        )
+
+    return bp

@@ -1,0 +1,1 @@
+"""Adapters over the official Azure SDKs: the only modules that perform I/O against Azure."""

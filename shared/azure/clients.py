@@ -1,0 +1,70 @@
+"""Construct the Azure SDK clients the adapters use, from settings and the standard credential chain.
+
+``DefaultAzureCredential`` is the only way in: managed identity when deployed (and in the local
+emulator, which serves the App Service identity endpoint), Azure CLI on a workstation. No keys or
+secrets are read here or anywhere else. All clients share one aiohttp session so connections are
+pooled across subscriptions, and one credential so a token is fetched once and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.pipeline.transport import AioHttpTransport
+from azure.identity.aio import DefaultAzureCredential
+from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
+from shared.settings import Settings
+
+USER_AGENT = "dpgov/0.1"
+
+
+class ArmClients:
+    """Per-subscription ARM clients over one shared session and credential."""
+
+    def __init__(
+        self, credential: AsyncTokenCredential, *, endpoint: str, session: aiohttp.ClientSession
+    ) -> None:
+        self._credential = credential
+        self._endpoint = endpoint
+        self._session = session
+        self._resources: dict[str, ResourceManagementClient] = {}
+
+    def _transport(self) -> AioHttpTransport:
+        return AioHttpTransport(session=self._session, session_owner=False)
+
+    def resources(self, subscription_id: str) -> ResourceManagementClient:
+        key = subscription_id.lower()
+        client = self._resources.get(key)
+        if client is None:
+            client = ResourceManagementClient(
+                self._credential,
+                key,
+                base_url=self._endpoint,
+                transport=self._transport(),
+                user_agent=USER_AGENT,
+            )
+            self._resources[key] = client
+        return client
+
+    async def close(self) -> None:
+        for client in self._resources.values():
+            await client.close()
+        self._resources.clear()
+
+
+@asynccontextmanager
+async def open_arm_clients(settings: Settings) -> AsyncIterator[ArmClients]:
+    """The credential, session and clients for one run of the app; all closed on exit."""
+    credential = DefaultAzureCredential()
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.request_timeout_seconds))
+    clients = ArmClients(credential, endpoint=settings.arm_endpoint, session=session)
+    try:
+        yield clients
+    finally:
+        await clients.close()
+        await session.close()
+        await credential.close()

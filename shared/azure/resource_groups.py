@@ -1,0 +1,55 @@
+"""Resource groups and their tags, through ``azure-mgmt-resource`` (async clients).
+
+One ``ResourceManagementClient`` per subscription, all sharing one aiohttp session (one connection
+pool) and one credential (one token cache). Reads return engine value types; writes take actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.mgmt.resource.resources.aio import ResourceManagementClient
+from azure.mgmt.resource.resources.models import ResourceGroup, Tags, TagsPatchResource
+
+from shared.azure.clients import ArmClients
+from shared.model import GroupRef, ObservedGroup, frozen_tags
+
+
+def _observed(subscription_id: str, group: ResourceGroup) -> ObservedGroup:
+    state = group.properties.provisioning_state if group.properties is not None else None
+    return ObservedGroup(
+        ref=GroupRef(subscription_id, group.name or ""),
+        location=group.location,
+        tags=frozen_tags(group.tags),
+        provisioning_state=state or "Succeeded",
+    )
+
+
+class ResourceGroups:
+    """Observe resource groups and write their tags."""
+
+    def __init__(self, clients: ArmClients) -> None:
+        self._clients = clients
+
+    def _client(self, subscription_id: str) -> ResourceManagementClient:
+        return self._clients.resources(subscription_id)
+
+    async def get(self, ref: GroupRef) -> ObservedGroup | None:
+        """One GET; None when the group does not exist (a terminal outcome, not an error)."""
+        try:
+            group = await self._client(ref.subscription_id).resource_groups.get(ref.name)
+        except ResourceNotFoundError:
+            return None
+        return _observed(ref.subscription_id, group)
+
+    async def list(self, subscription_id: str) -> list[ObservedGroup]:
+        """Every group in the subscription with its tags: one paged list, never a GET per group."""
+        client = self._client(subscription_id)
+        return [_observed(subscription_id, group) async for group in client.resource_groups.list()]
+
+    async def merge_tags(self, ref: GroupRef, tags: Mapping[str, str]) -> None:
+        """PATCH tags-at-scope with operation Merge: adds or overwrites only the given names."""
+        patch = TagsPatchResource(operation="Merge", properties=Tags(tags=dict(tags)))
+        poller = await self._client(ref.subscription_id).tags.begin_update_at_scope(ref.scope, patch)
+        await poller.result()

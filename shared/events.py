@@ -1,0 +1,112 @@
+"""Turn a subscription event into a reconcile request, or say why it needs none. Pure, no I/O.
+
+An event is only a hint naming a resource group (DESIGN.md §2): nothing in it but the group's
+subscription and name is used, and never the caller's claims. Operation names and ids are compared
+case-insensitively because Azure's casing varies between events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.classify import may_be_data_product
+from shared.config import SUBSCRIPTION_ID_PATTERN, GovernanceConfig
+from shared.model import GroupRef
+
+HANDLED_EVENT_TYPES = frozenset(
+    {"microsoft.resources.resourcewritesuccess", "microsoft.resources.resourcedeletesuccess"}
+)
+GROUP_OPERATIONS = frozenset(
+    {
+        "microsoft.resources/subscriptions/resourcegroups/write",
+        "microsoft.resources/subscriptions/resourcegroups/delete",
+    }
+)
+# Writes that are the app's own governance artefacts (or deployments, whose resources raise their
+# own events). Reacting to them would only feed back into another reconcile of the same group.
+IGNORED_OPERATION_PREFIXES = (
+    "microsoft.resources/tags/",
+    "microsoft.authorization/",
+    "microsoft.resources/deployments/",
+)
+_RESOURCE_ID = re.compile(
+    r"^/subscriptions/(?P<subscription>[^/]+)/resourcegroups/(?P<group>[^/]+)(?P<child>/providers/.+)?$",
+    re.IGNORECASE,
+)
+_SUBSCRIPTION_ID = re.compile(SUBSCRIPTION_ID_PATTERN)
+
+
+class MalformedEvent(ValueError):
+    """The event lacks what every subscription event carries; nothing can be done with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceEvent:
+    """The fields of a subscription event the app looks at, from either schema."""
+
+    id: str
+    event_type: str
+    subject: str
+    operation_name: str
+    resource_uri: str
+
+    @classmethod
+    def from_fields(
+        cls, *, id: str | None, event_type: str | None, subject: str | None, data: Any
+    ) -> ResourceEvent:
+        """Build from an Event Grid event or a CloudEvent's fields; raise MalformedEvent if unusable."""
+        if not id or not event_type:
+            raise MalformedEvent("event has no id or no type")
+        if not isinstance(data, Mapping):
+            raise MalformedEvent(f"event {id} has no data object")
+        resource_uri = data.get("resourceUri") or subject or ""
+        operation = data.get("operationName") or ""
+        if not isinstance(resource_uri, str) or not isinstance(operation, str):
+            raise MalformedEvent(f"event {id}: resourceUri and operationName must be strings")
+        return cls(id, event_type, subject or "", operation, resource_uri)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileRequest:
+    """Look at this group now."""
+
+    group: GroupRef
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """Acknowledge the event without touching Azure."""
+
+    why: str
+
+
+def route_event(config: GovernanceConfig, event: ResourceEvent) -> ReconcileRequest | Ignored:
+    """Decide what an event asks of the app."""
+    if event.event_type.lower() not in HANDLED_EVENT_TYPES:
+        return Ignored(f"event type {event.event_type} is not handled")
+    match = _RESOURCE_ID.match(event.resource_uri)
+    if match is None:
+        return Ignored("not about a resource group or a resource in one")
+    subscription_id, group_name = match["subscription"], match["group"]
+    if not _SUBSCRIPTION_ID.match(subscription_id):
+        return Ignored(f"malformed subscription id in {event.resource_uri!r}")
+    if config.landing_zone_for(subscription_id) is None:
+        return Ignored(f"subscription {subscription_id} is not a configured landing zone")
+
+    operation = event.operation_name.lower()
+    ref = GroupRef(subscription_id.lower(), group_name)
+    if match["child"] is None:
+        if operation in GROUP_OPERATIONS:
+            return ReconcileRequest(ref, f"resource group event {event.operation_name}")
+        return Ignored(f"operation {event.operation_name or '(none)'} on a resource group is not handled")
+    if operation.startswith(IGNORED_OPERATION_PREFIXES):
+        return Ignored(f"{event.operation_name} is a governance artefact write; the timer repairs drift")
+    if not operation.endswith(("/write", "/delete")):
+        return Ignored(f"operation {event.operation_name or '(none)'} is not a write or delete")
+    if not may_be_data_product(config, group_name):
+        return Ignored(f"resource group {group_name} cannot be a data product")
+    return ReconcileRequest(ref, f"resource event {event.operation_name} in the group")

@@ -1,0 +1,80 @@
+"""Value types shared by the engine: what a group is, what was observed, what a data product is.
+
+All of them are immutable. Names of Azure things are compared the way Azure compares them:
+subscription ids, resource group names and tag names case-insensitively, tag values exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    """A resource group, by subscription and name. Equality ignores case, as ARM does."""
+
+    subscription_id: str
+    name: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.subscription_id.lower(), self.name.lower())
+
+    @property
+    def scope(self) -> str:
+        """The ARM id of the group: the scope of tags, role and policy assignments."""
+        return f"/subscriptions/{self.subscription_id.lower()}/resourceGroups/{self.name}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GroupRef) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id.lower()}/{self.name}"
+
+
+def frozen_tags(tags: Mapping[str, str] | None) -> Mapping[str, str]:
+    """A read-only copy of a tag dictionary (ARM returns null for no tags)."""
+    return MappingProxyType(dict(tags or {}))
+
+
+def tag_value(tags: Mapping[str, str], name: str) -> str | None:
+    """The value of tag ``name`` looked up case-insensitively, as ARM treats tag names."""
+    wanted = name.lower()
+    return next((value for key, value in tags.items() if key.lower() == wanted), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedGroup:
+    """What ARM says about a resource group now."""
+
+    ref: GroupRef
+    location: str
+    tags: Mapping[str, str] = field(default_factory=lambda: frozen_tags(None))
+    provisioning_state: str = "Succeeded"
+
+    @property
+    def deleting(self) -> bool:
+        return self.provisioning_state.lower() == "deleting"
+
+
+@dataclass(frozen=True, slots=True)
+class DataProduct:
+    """The identity of a governed data product, derived from config and the group's name or tags."""
+
+    landing_zone: str
+    domain: str
+    product: str
+    environment: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "landing_zone": self.landing_zone,
+            "domain": self.domain,
+            "product": self.product,
+            "environment": self.environment,
+        }

@@ -1,0 +1,51 @@
+"""App settings, read once from the environment (Function App application settings)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+DEFAULT_RECONCILE_SCHEDULE = "0 */30 * * * *"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the app reads from its environment. No secrets: identity comes from the platform."""
+
+    governance_config: Path
+    arm_endpoint: str = DEFAULT_ARM_ENDPOINT
+    max_concurrency: int = 16
+    request_timeout_seconds: float = 60.0
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        default_config = Path(__file__).resolve().parent.parent / "governance.yaml"
+        return cls(
+            governance_config=Path(env.get("GOVERNANCE_CONFIG") or default_config),
+            arm_endpoint=(env.get("DPGOV_ARM_ENDPOINT") or DEFAULT_ARM_ENDPOINT).rstrip("/"),
+            max_concurrency=_positive_int(env, "DPGOV_MAX_CONCURRENCY", 16),
+            request_timeout_seconds=float(_positive_int(env, "DPGOV_REQUEST_TIMEOUT_SECONDS", 60)),
+        )
+
+
+def reconcile_schedule(environ: Mapping[str, str] | None = None) -> str:
+    """The timer's NCRONTAB expression (six fields, seconds first); every 30 minutes by default."""
+    env = os.environ if environ is None else environ
+    return env.get("DPGOV_RECONCILE_SCHEDULE") or DEFAULT_RECONCILE_SCHEDULE
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"app setting {name} must be a positive integer, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"app setting {name} must be a positive integer, got {raw!r}")
+    return value
