@@ -72,8 +72,7 @@ def group_from_route(request: func.HttpRequest) -> GroupRef:
     if not _GROUP_NAME.match(group_name):
         raise BadRequest(
             "InvalidResourceGroupName",
-            f"{group_name!r} is not a valid resource group name (1-90 letters, digits, '_-.()', "
-            "not ending in '.')",
+            f"{group_name!r} is not a valid resource group name (1-90 letters, digits, '_-.()', not ending in '.')",
         )
     return GroupRef(subscription_id.lower(), group_name)
 

@@ -48,9 +48,7 @@ def classify(
         return Unclassified(f"domain {domain!r} (from {source}) is not configured")
     if not product:
         return Unclassified(f"empty product name (from {source})")
-    return DataProduct(
-        landing_zone=zone.name, domain=domain, product=product, environment=environment.lower()
-    )
+    return DataProduct(landing_zone=zone.name, domain=domain, product=product, environment=environment.lower())
 
 
 def may_be_data_product(config: GovernanceConfig, group_name: str) -> bool:

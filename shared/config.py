@@ -64,9 +64,7 @@ class Recognition(_Strict):
     is recognised too, whatever its name. Either way the domain must exist in ``domains``.
     """
 
-    name_pattern: str = (
-        r"dp-(?P<domain>[a-z0-9]+)-(?P<product>[a-z0-9]+)(?:-(?P<environment>dev|tst|prd))?-rg"
-    )
+    name_pattern: str = r"dp-(?P<domain>[a-z0-9]+)-(?P<product>[a-z0-9]+)(?:-(?P<environment>dev|tst|prd))?-rg"
     use_tags: bool = True
 
     @field_validator("name_pattern")

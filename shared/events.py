@@ -54,9 +54,7 @@ class ResourceEvent:
     resource_uri: str
 
     @classmethod
-    def from_fields(
-        cls, *, id: str | None, event_type: str | None, subject: str | None, data: Any
-    ) -> ResourceEvent:
+    def from_fields(cls, *, id: str | None, event_type: str | None, subject: str | None, data: Any) -> ResourceEvent:
         """Build from an Event Grid event or a CloudEvent's fields; raise MalformedEvent if unusable."""
         if not id or not event_type:
             raise MalformedEvent("event has no id or no type")

@@ -56,17 +56,13 @@ class Reconciler:
             )
         observed = await self._groups.get(ref)
         if observed is None:
-            return GroupReport(
-                ref, Outcome.NOT_FOUND, zone.name, reason="resource group not found", dry_run=dry_run
-            )
+            return GroupReport(ref, Outcome.NOT_FOUND, zone.name, reason="resource group not found", dry_run=dry_run)
         report = await self._reconcile_observed(zone, observed, dry_run=dry_run)
         if report.transient_failure:
             raise TransientFailure((report,))
         return report
 
-    async def reconcile_all(
-        self, *, dry_run: bool = False, zones: Sequence[LandingZone] | None = None
-    ) -> EstateReport:
+    async def reconcile_all(self, *, dry_run: bool = False, zones: Sequence[LandingZone] | None = None) -> EstateReport:
         """Reconcile every group of every landing zone, observing each subscription with one list."""
         started = time.perf_counter()
         selected = list(zones if zones is not None else self._config.landing_zones)
@@ -96,9 +92,7 @@ class Reconciler:
         reports.sort(key=lambda report: report.group.key)
         return EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000)
 
-    async def _reconcile_observed(
-        self, zone: LandingZone, observed: ObservedGroup, *, dry_run: bool
-    ) -> GroupReport:
+    async def _reconcile_observed(self, zone: LandingZone, observed: ObservedGroup, *, dry_run: bool) -> GroupReport:
         ref = observed.ref
         if observed.deleting:
             return GroupReport(
@@ -128,9 +122,7 @@ class Reconciler:
         for wave in plan.waves():
             runnable = [action for action in wave if not (action.depends_on & failed)]
             skipped = [action for action in wave if action.depends_on & failed]
-            results.extend(
-                ActionResult(action, error="skipped: a prerequisite action failed") for action in skipped
-            )
+            results.extend(ActionResult(action, error="skipped: a prerequisite action failed") for action in skipped)
             outcomes = await asyncio.gather(*(self._run(action) for action in runnable))
             results.extend(outcomes)
             failed.update(result.action.key for result in outcomes if not result.ok)

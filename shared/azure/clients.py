@@ -25,9 +25,7 @@ USER_AGENT = "dpgov/0.1"
 class ArmClients:
     """Per-subscription ARM clients over one shared session and credential."""
 
-    def __init__(
-        self, credential: AsyncTokenCredential, *, endpoint: str, session: aiohttp.ClientSession
-    ) -> None:
+    def __init__(self, credential: AsyncTokenCredential, *, endpoint: str, session: aiohttp.ClientSession) -> None:
         self._credential = credential
         self._endpoint = endpoint
         self._session = session

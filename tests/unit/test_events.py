@@ -1,0 +1,99 @@
+"""Routing subscription events: which ones reconcile a group, and which are acknowledged untouched."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.config import GovernanceConfig
+from shared.events import Ignored, MalformedEvent, ReconcileRequest, ResourceEvent, route_event
+from shared.model import GroupRef
+
+SUB = "11111111-1111-1111-1111-111111111111"
+
+
+def event(operation: str, uri: str, event_type: str = "Microsoft.Resources.ResourceWriteSuccess") -> ResourceEvent:
+    return ResourceEvent.from_fields(
+        id="e1", event_type=event_type, subject=uri, data={"operationName": operation, "resourceUri": uri}
+    )
+
+
+@pytest.mark.parametrize(
+    ("operation", "uri"),
+    [
+        (
+            "Microsoft.Resources/subscriptions/resourceGroups/write",
+            f"/subscriptions/{SUB}/resourceGroups/dp-sales-orders-rg",
+        ),
+        (
+            "MICROSOFT.RESOURCES/SUBSCRIPTIONS/RESOURCEGROUPS/DELETE",
+            f"/subscriptions/{SUB}/resourcegroups/dp-sales-orders-rg",
+        ),
+        (
+            "Microsoft.Storage/storageAccounts/write",
+            f"/subscriptions/{SUB}/resourcegroups/dp-sales-orders-rg/providers/Microsoft.Storage/storageAccounts/st1",
+        ),
+    ],
+)
+def test_group_and_resource_writes_reconcile_the_group(config: GovernanceConfig, operation: str, uri: str) -> None:
+    decision = route_event(config, event(operation, uri))
+    assert isinstance(decision, ReconcileRequest)
+    assert decision.group == GroupRef(SUB, "DP-SALES-ORDERS-RG")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        "Microsoft.Resources/tags/write",
+        "microsoft.authorization/roleassignments/write",
+        "Microsoft.Authorization/policyAssignments/write",
+        "Microsoft.Resources/deployments/write",
+    ],
+)
+def test_the_apps_own_writes_are_acknowledged_without_reconciling(config: GovernanceConfig, operation: str) -> None:
+    uri = f"/subscriptions/{SUB}/resourceGroups/dp-sales-orders-rg/providers/{operation.rsplit('/', 1)[0]}/x"
+    assert isinstance(route_event(config, event(operation, uri)), Ignored)
+
+
+def test_events_outside_configured_landing_zones_are_ignored(config: GovernanceConfig) -> None:
+    uri = "/subscriptions/99999999-9999-9999-9999-999999999999/resourceGroups/dp-sales-orders-rg"
+    decision = route_event(config, event("Microsoft.Resources/subscriptions/resourceGroups/write", uri))
+    assert decision == Ignored("subscription 99999999-9999-9999-9999-999999999999 is not a configured landing zone")
+
+
+def test_failure_events_and_subscription_level_events_are_ignored(config: GovernanceConfig) -> None:
+    uri = f"/subscriptions/{SUB}/resourceGroups/dp-sales-orders-rg"
+    failed = event(
+        "Microsoft.Resources/subscriptions/resourceGroups/write",
+        uri,
+        "Microsoft.Resources.ResourceWriteFailure",
+    )
+    assert isinstance(route_event(config, failed), Ignored)
+    subscription_level = event("Microsoft.Resources/tags/write", f"/subscriptions/{SUB}")
+    assert isinstance(route_event(config, subscription_level), Ignored)
+
+
+def test_resource_events_in_groups_that_cannot_be_data_products_are_ignored(config: GovernanceConfig) -> None:
+    strict = config.model_copy(update={"recognition": config.recognition.model_copy(update={"use_tags": False})})
+    uri = f"/subscriptions/{SUB}/resourceGroups/shared-network-rg/providers/Microsoft.Network/virtualNetworks/v"
+    assert isinstance(route_event(strict, event("Microsoft.Network/virtualNetworks/write", uri)), Ignored)
+    assert isinstance(route_event(config, event("Microsoft.Network/virtualNetworks/write", uri)), ReconcileRequest)
+
+
+def test_event_without_data_is_malformed() -> None:
+    with pytest.raises(MalformedEvent, match="no data object"):
+        ResourceEvent.from_fields(
+            id="e1", event_type="Microsoft.Resources.ResourceWriteSuccess", subject="/x", data=None
+        )
+    with pytest.raises(MalformedEvent, match="no id or no type"):
+        ResourceEvent.from_fields(id="", event_type="", subject="/x", data={})
+
+
+def test_resource_uri_falls_back_to_subject(config: GovernanceConfig) -> None:
+    uri = f"/subscriptions/{SUB}/resourceGroups/dp-sales-orders-rg"
+    parsed = ResourceEvent.from_fields(
+        id="e1",
+        event_type="Microsoft.Resources.ResourceWriteSuccess",
+        subject=uri,
+        data={"operationName": "Microsoft.Resources/subscriptions/resourceGroups/write"},
+    )
+    assert isinstance(route_event(config, parsed), ReconcileRequest)
