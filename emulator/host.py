@@ -8,7 +8,11 @@ through the official SDKs, and those calls land back on the emulator.
 Run it from the app's root (the directory holding function_app.py and host.json)::
 
     python -m emulator.host [--port 7071] [--host 127.0.0.1] [--app function_app:app]
-                            [--ready-file F] [--run-timers]
+                            [--ready-file F] [--run-timers] [--no-local-settings]
+
+Like ``func start``, the ``Values`` of a local.settings.json in that directory become environment
+variables unless already set (``--no-local-settings`` skips this), and host.json's
+``extensions.http.routePrefix`` sets the HTTP route prefix (default ``api``).
 
 ``--port 0`` picks a free port. Once serving, ``{"url": "http://127.0.0.1:PORT"}`` is written
 atomically to the ready file. The host runs until SIGTERM or SIGINT and then exits 0; it exits 1 if
@@ -41,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +127,19 @@ def _read_host_json(directory: Path) -> dict[str, object] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
+def load_local_settings(directory: Path, environ: MutableMapping[str, str]) -> None:
+    """Apply local.settings.json ``Values`` as Core Tools does: an existing variable wins."""
+    path = directory / "local.settings.json"
+    if not path.is_file():
+        return
+    values = json.loads(path.read_text(encoding="utf-8")).get("Values") or {}
+    for name, value in values.items():
+        if name in environ:
+            _log.info("Skipping '%s' from local settings as it's already defined in the environment.", name)
+        else:
+            environ[name] = str(value)
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -200,9 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
     parser.add_argument("--ready-file", type=Path, help='written with {"url": ...} once serving')
     parser.add_argument("--run-timers", action="store_true", help="fire timer triggers on their schedules")
+    parser.add_argument(
+        "--no-local-settings", action="store_true", help="do not apply local.settings.json Values to the environment"
+    )
     args = parser.parse_args(argv)
     _configure_logging()
     root = Path.cwd()
+    if not args.no_local_settings:
+        load_local_settings(root, os.environ)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     options = _ServeOptions(args.app, args.host, args.port, args.ready_file, args.run_timers, root)
@@ -282,6 +304,7 @@ def start_host(
     env: Mapping[str, str],
     cwd: Path,
     run_timers: bool = False,
+    local_settings: bool = False,
     log_path: Path | None = None,
     startup_timeout: float = _STARTUP_TIMEOUT_SECONDS,
 ) -> Iterator[HostEndpoints]:
@@ -291,6 +314,8 @@ def start_host(
     stderr go to ``log_path`` (default: a temporary file removed afterwards), so a chatty host can
     never block on a full pipe; the log is in the HostStartError if the host dies before it is ready.
     The emulator package is put on PYTHONPATH, so ``cwd`` need not be the repository root.
+    A developer's local.settings.json is ignored unless ``local_settings`` is true, so what a test
+    runs with is exactly ``env``; ``run_timers`` fires timer triggers on their schedules.
     """
     with tempfile.TemporaryDirectory(prefix="dpgov-host-") as scratch:
         ready_file = Path(scratch) / "ready.json"
@@ -304,6 +329,8 @@ def start_host(
         command += ["--app", app, "--ready-file", str(ready_file)]
         if run_timers:
             command.append("--run-timers")
+        if not local_settings:
+            command.append("--no-local-settings")
         with log_file_path.open("ab") as log_file:
             process = subprocess.Popen(
                 command, cwd=cwd, env=child_env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT

@@ -153,8 +153,9 @@ class FunctionsHost:
             return _json(200, self._status())
         if path == "/admin/functions":
             return _json(200, describe_all(self._specs))
-        if path.startswith("/admin/functions/"):
-            return await self._admin(request, request.path.rstrip("/").rsplit("/", 1)[-1])
+        segments = request.path.strip("/").split("/")
+        if len(segments) == 3 and path.startswith("/admin/functions/"):
+            return await self._admin(request, segments[2])
         if self._routes and (path == self._prefix or path.startswith(self._prefix + "/") or not self._prefix):
             response = await self._http_trigger(request)
             if response is not None:
@@ -254,7 +255,7 @@ class FunctionsHost:
         if not isinstance(code, str):
             return _text(400, "The subscription validation event has no data.validationCode.")
         _log.info("perform handshake with eventGrid for function: %s", spec.name)
-        return _text(200, json.dumps({"validationResponse": code}))
+        return _text(200, json.dumps({"validationResponse": code}, separators=(",", ":")))
 
     async def _notification(self, spec: FunctionSpec, events: list[Any]) -> web.StreamResponse:
         async def one(element: object) -> InvocationFailed | None:

@@ -208,7 +208,7 @@ def test_validation_handshake_is_answered_without_invoking_the_function(host: Ho
     }
     response = deliver(host, [validation], event_type="SubscriptionValidation")
     assert response.status_code == 200
-    assert json.loads(response.text) == {"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}
+    assert response.text == '{"validationResponse":"512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}'
     assert records() == []
 
 
@@ -331,6 +331,20 @@ def test_timers_fire_on_their_schedule_with_run_timers(tmp_path: Path) -> None:
     ticks = read_records(record_file)
     assert len(ticks) >= 2
     assert {tick["function"] for tick in ticks} == {"tick"}
+
+
+def test_host_json_route_prefix_and_local_settings_apply_like_func_start(tmp_path: Path) -> None:
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": "v1"}}}))
+    settings = {"Values": {"SAMPLE_TIMER_SCHEDULE": "0 0 0 2 2 *", "SAMPLE_RECORD_FILE": "/overridden/by/env"}}
+    (tmp_path / "local.settings.json").write_text(json.dumps(settings))
+    env = {"SAMPLE_RECORD_FILE": str(tmp_path / "records.jsonl")}
+    with start_host(app=SAMPLE_APP, env=env, cwd=tmp_path, local_settings=True) as started:
+        assert requests.get(f"{started.url}/v1/hello/World", timeout=TIMEOUT).text == "hello World"
+        assert requests.get(f"{started.url}/api/hello/World", timeout=TIMEOUT).status_code == 404
+        assert requests.post(started.admin_url("tick"), json={"input": ""}, timeout=TIMEOUT).status_code == 202
+        functions = requests.get(f"{started.url}/admin/functions", timeout=TIMEOUT).json()
+    assert {f["name"]: f.get("schedule") for f in functions}["tick"] == "0 0 0 2 2 *"
+    assert read_records(tmp_path / "records.jsonl")[0]["function"] == "tick"  # the environment won
 
 
 def test_start_host_reports_the_log_of_a_host_that_cannot_start(tmp_path: Path) -> None:
