@@ -39,7 +39,7 @@ from azure.functions import meta
 from azure.functions.decorators.core import BindingDirection
 from azure.functions.eventgrid import EventGridEventInConverter
 from azure.functions.http import HttpRequest as WorkerHttpRequest
-from azure.functions.timer import TimerRequestConverter
+from azure.functions.timer import TimerRequest, TimerRequestConverter
 
 from emulator.host_routes import RouteTemplate, RouteTemplateError
 
@@ -336,14 +336,14 @@ def make_timer_request(
     past_due: bool = False,
     last: datetime.datetime | None = None,
     next_due: datetime.datetime | None = None,
-) -> func.TimerRequest:
+) -> TimerRequest:
     """The TimerRequest the worker builds from the host's timer info JSON."""
     info: dict[str, object] = {"Schedule": {"AdjustForDST": True}, "IsPastDue": past_due}
     if last is not None or next_due is not None:
         status = {"Last": last, "Next": next_due, "LastUpdated": last}
         info["ScheduleStatus"] = {key: value.isoformat() for key, value in status.items() if value is not None}
     request = TimerRequestConverter.decode(meta.Datum(type="json", value=json.dumps(info)), trigger_metadata={})
-    return cast("func.TimerRequest", request)
+    return cast("TimerRequest", request)
 
 
 # ---------------------------------------------------------------------------------------------

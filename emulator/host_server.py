@@ -338,18 +338,21 @@ class FunctionsHost:
         next_due = schedule.next_after(_utcnow())
         _log.info("Timer '%s' next occurrence: %s", spec.name, next_due.isoformat())
         if spec.timer.run_on_startup:
-            await self._fire(spec, last=None, next_due=next_due, past_due=False)
+            await self.fire_timer(spec, last=None, next_due=next_due, past_due=False)
         while True:
             await asyncio.sleep(max(0.0, (next_due - _utcnow()).total_seconds()))
             late = (_utcnow() - next_due).total_seconds()
             fired, next_due = next_due, schedule.next_after(max(next_due, _utcnow()))
-            await self._fire(spec, last=last, next_due=next_due, past_due=late > 1.0)
+            await self.fire_timer(spec, last=last, next_due=next_due, past_due=late > 1.0)
             last = fired
 
-    async def _fire(
+    async def fire_timer(
         self, spec: FunctionSpec, *, last: datetime.datetime | None, next_due: datetime.datetime, past_due: bool
-    ) -> None:
-        """One timer execution, retried per the function's retry policy (the host's behaviour)."""
+    ) -> bool:
+        """One timer execution, retried per the function's retry policy (the host's behaviour).
+
+        True if an attempt succeeded. A max_retry_count of -1 ("forever") is not honoured: no retry.
+        """
         policy = spec.retry
         attempts = 1 + (policy.max_retry_count if policy and policy.max_retry_count >= 0 else 0)
         error: BaseException | None = None
@@ -367,7 +370,8 @@ class FunctionsHost:
             except InvocationFailed as failure:
                 error = failure.cause
                 continue
-            return
+            return True
+        return False
 
     async def close(self) -> None:
         """Stop timers and wait briefly for fire-and-forget admin invocations."""
