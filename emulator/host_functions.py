@@ -22,7 +22,6 @@ import functools
 import inspect
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -192,7 +191,6 @@ class FunctionSpec:
     http: HttpRoute | None = None
     timer: TimerSpec | None = None
     retry: RetryPolicy | None = None
-    bindings: tuple[Mapping[str, object], ...] = field(default=(), repr=False)
 
     def describe(self) -> dict[str, object]:
         """JSON-able summary for the host's listing endpoints."""
@@ -226,6 +224,13 @@ def _index_one(function: func.Function, *, environ: Mapping[str, str], default_a
         if raw.direction != BindingDirection.IN.value:
             if binding_name != RETURN_BINDING:
                 out_names.append(binding_name)
+            if binding.get("type") != "http":
+                _log.warning(
+                    "function %s: output binding %r (%s) is not emulated; what the function sets is discarded",
+                    name,
+                    binding_name,
+                    binding.get("type"),
+                )
         elif binding_name != trigger_name:
             _log.warning(
                 "function %s: input binding %r (%s) is not emulated; the function will get no value for it",
@@ -273,7 +278,6 @@ def _index_one(function: func.Function, *, environ: Mapping[str, str], default_a
         http=http,
         timer=timer,
         retry=retry,
-        bindings=bindings,
     )
 
 
@@ -475,7 +479,7 @@ class InvocationFailed(Exception):
 
 
 class Invoker:
-    """Runs functions: async ones on the running loop, sync ones on ``executor``, one at a time each."""
+    """Runs functions: async ones on the running loop, sync ones on ``executor`` (the worker's model)."""
 
     def __init__(self, *, executor: Executor, function_directory: str) -> None:
         self._executor = executor
@@ -543,11 +547,6 @@ def thread_count(environ: Mapping[str, str]) -> int | None:
     """The sync-function thread pool size: PYTHON_THREADPOOL_THREAD_COUNT, else Python's default."""
     raw = environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "")
     return int(raw) if raw.isdigit() and int(raw) > 0 else None
-
-
-def function_directory(cwd: str | None = None) -> str:
-    """What ``context.function_directory`` reports: the app root in the v2 programming model."""
-    return cwd or os.getcwd()
 
 
 def describe_all(specs: Sequence[FunctionSpec]) -> list[dict[str, object]]:
