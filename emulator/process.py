@@ -1,0 +1,122 @@
+"""Start the emulator as a subprocess and learn where it listens.
+
+The emulator runs in its own process (its own event loop, like a remote service), started with the
+same interpreter as ``python -m emulator``. It reports its endpoints through a ready file; if it dies
+first, the error carries its stderr. Leaving the context manager sends SIGTERM and waits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["EmulatorEndpoints", "EmulatorStartError", "start_emulator"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+READY_TIMEOUT_SECONDS = 20.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class EmulatorStartError(RuntimeError):
+    """The emulator exited or did not get ready in time."""
+
+
+@dataclass(frozen=True)
+class EmulatorEndpoints:
+    """Where a running emulator serves, and the secrets an app needs to use it."""
+
+    url: str
+    ca_bundle: str
+    identity_endpoint: str
+    identity_header: str
+
+    def app_environment(self) -> dict[str, str]:
+        """The app settings that point an unmodified app at the emulator.
+
+        ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER`` make azure-identity use the App Service managed
+        identity; the CA bundle variables make aiohttp and requests trust the emulator's certificate.
+        """
+        return {
+            "IDENTITY_ENDPOINT": self.identity_endpoint,
+            "IDENTITY_HEADER": self.identity_header,
+            "SSL_CERT_FILE": self.ca_bundle,
+            "REQUESTS_CA_BUNDLE": self.ca_bundle,
+            "DPGOV_ARM_ENDPOINT": self.url,
+        }
+
+
+def _read_ready(path: Path) -> EmulatorEndpoints | None:
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return EmulatorEndpoints(
+        url=str(data["url"]),
+        ca_bundle=str(data["ca_bundle"]),
+        identity_endpoint=str(data["identity_endpoint"]),
+        identity_header=str(data["identity_header"]),
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def start_emulator(
+    *,
+    ca_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    page_size: int | None = None,
+    host: str = "127.0.0.1",
+) -> Iterator[EmulatorEndpoints]:
+    """Run ``python -m emulator`` for the duration of the ``with`` block."""
+    with tempfile.TemporaryDirectory(prefix="dpgov-emulator-") as workdir:
+        ready_file = Path(workdir) / "ready.json"
+        stderr_path = Path(workdir) / "stderr.log"
+        command = [sys.executable, "-m", "emulator", "--port", "0", "--host", host, "--ready-file", str(ready_file)]
+        command += ["--ca-dir", str((ca_dir or Path(workdir) / "ca").resolve())]
+        if page_size is not None:
+            command += ["--page-size", str(page_size)]
+        environment = dict(os.environ if env is None else env)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            part for part in (str(PROJECT_ROOT), environment.get("PYTHONPATH", "")) if part
+        )
+        with stderr_path.open("wb") as stderr:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=stderr, env=environment)
+        try:
+            yield _wait_ready(process, ready_file, stderr_path)
+        finally:
+            _stop(process)
+
+
+def _wait_ready(process: subprocess.Popen[bytes], ready_file: Path, stderr_path: Path) -> EmulatorEndpoints:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        endpoints = _read_ready(ready_file)
+        if endpoints is not None:
+            return endpoints
+        if process.poll() is not None:
+            raise EmulatorStartError(
+                f"the emulator exited with code {process.returncode} before it was ready:\n"
+                + stderr_path.read_text(errors="replace")
+            )
+        time.sleep(0.05)
+    raise EmulatorStartError(
+        f"the emulator was not ready after {READY_TIMEOUT_SECONDS:.0f} s:\n" + stderr_path.read_text(errors="replace")
+    )

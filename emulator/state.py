@@ -1,0 +1,67 @@
+"""Everything the emulator knows, in one object owned by the running app (no module globals).
+
+``reset`` returns it to a blank slate — no subscriptions, no faults, no latency, no throttling, an
+empty request log, no event subscriptions — while the CA, the token signing key and the identity
+secret survive, so credentials already holding a token keep working across tests.
+"""
+
+from __future__ import annotations
+
+import secrets
+import ssl
+import uuid
+from dataclasses import dataclass
+
+from .eventgrid import EventGridPublisher
+from .faults import FaultInjector
+from .lro import DeletionJobs
+from .requestlog import RequestLog
+from .store import Store
+from .throttling import Throttle
+from .tokens import TokenIssuer
+
+__all__ = ["DEFAULT_PAGE_SIZE", "DEFAULT_TENANT_ID", "EmulatorState", "Settings"]
+
+DEFAULT_PAGE_SIZE = 100
+DEFAULT_TENANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://dpgov.invalid/emulator/tenant"))
+
+
+@dataclass
+class Settings:
+    """Knobs of the ARM surface that tests change at run time."""
+
+    page_size: int = DEFAULT_PAGE_SIZE
+    latency_ms: float = 0.0
+
+
+class EmulatorState:
+    """The emulated tenant and the machinery around it."""
+
+    def __init__(
+        self,
+        *,
+        client_ssl_context: ssl.SSLContext,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        tenant_id: str = DEFAULT_TENANT_ID,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.default_page_size = page_size
+        self.identity_header = secrets.token_urlsafe(24)
+        self.issuer = TokenIssuer(tenant_id)
+        self.publisher = EventGridPublisher(client_ssl_context)
+        self.store = Store(tenant_id)
+        self.settings = Settings(page_size=page_size)
+        self.faults = FaultInjector()
+        self.throttle = Throttle()
+        self.requests = RequestLog()
+        self.deletions = DeletionJobs(self.store, self.publisher)
+
+    async def reset(self) -> None:
+        self.deletions.cancel_all()
+        await self.publisher.reset()
+        self.store = Store(self.tenant_id)
+        self.settings = Settings(page_size=self.default_page_size)
+        self.faults = FaultInjector()
+        self.throttle = Throttle()
+        self.requests = RequestLog()
+        self.deletions = DeletionJobs(self.store, self.publisher)
