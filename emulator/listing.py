@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from .errors import ArmError
 
@@ -117,5 +117,6 @@ def page_of(
             if query.get(name):
                 params[name] = query[name]
         params["$skiptoken"] = _encode_token(key(chosen[-1]))
-        next_link = f"{base_url}{quote(path)}?{urlencode(params, quote_via=quote)}"
+        encoded = "&".join(f"{name}={quote(value, safe='')}" for name, value in params.items())
+        next_link = f"{base_url}{quote(path)}?{encoded}"
     return Page([render(item) for item in chosen], next_link)
