@@ -1,0 +1,98 @@
+"""Pure rules of the emulator, checked without a server: paths, tags, filters, the critical path."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from emulator.control_models import LoggedRequest
+from emulator.errors import ArmError
+from emulator.listing import parse_filter
+from emulator.paths import (
+    OperationResult,
+    ResourceCollection,
+    ResourceGroupCollection,
+    ResourceGroupItem,
+    ResourceItem,
+    ResourceRef,
+    TagsAtScope,
+    UnknownTarget,
+    parse_arm_path,
+)
+from emulator.requestlog import longest_sequential_chain
+from emulator.tags import apply_tag_patch
+
+S = "/subscriptions/s1"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (f"{S}/resourcegroups", ResourceGroupCollection("s1")),
+        (f"{S}/resourceGroups/rg", ResourceGroupItem("s1", "rg")),
+        (f"{S}/RESOURCEGROUPS/rg/resources", ResourceCollection("s1", "rg")),
+        (f"{S}/operationresults/abc", OperationResult("s1", "abc")),
+        (f"{S}/resourceGroups/rg/providers/Microsoft.Resources/tags/default", TagsAtScope("s1", "rg", None)),
+        (
+            f"{S}/resourceGroups/rg/providers/Microsoft.Sql/servers/s/databases/d",
+            ResourceItem("s1", "rg", ResourceRef("Microsoft.Sql", ("servers", "databases"), ("s", "d"))),
+        ),
+        (
+            f"{S}/resourceGroups/rg/providers/Microsoft.Web/sites/a/providers/microsoft.resources/TAGS/default",
+            TagsAtScope("s1", "rg", ResourceRef("Microsoft.Web", ("sites",), ("a",))),
+        ),
+        (f"{S}/resourceGroups/rg/providers/Microsoft.Web/sites", UnknownTarget("Microsoft.Web", "sites")),
+        ("/providers/Microsoft.Resources", UnknownTarget()),
+    ],
+)
+def test_paths_parse_case_insensitively(path: str, expected: object) -> None:
+    assert parse_arm_path(path) == expected
+
+
+def test_tag_merge_keeps_the_existing_casing() -> None:
+    assert apply_tag_patch({"Owner": "a", "x": "1"}, "Merge", {"OWNER": "b"}) == {"Owner": "b", "x": "1"}
+
+
+def test_tag_delete_honours_values_when_given() -> None:
+    current = {"Owner": "a", "x": "1"}
+
+    assert apply_tag_patch(current, "Delete", {"owner": "z"}) == current
+    assert apply_tag_patch(current, "Delete", {"owner": "a", "X": ""}) == {}
+
+
+def test_filters_parse_and_refuse_unknown_fields() -> None:
+    clauses = parse_filter("tagName eq 'it''s' AND tagValue eq 'v'", ("tagName", "tagValue"))
+
+    assert [(c.field, c.value) for c in clauses] == [("tagname", "it's"), ("tagvalue", "v")]
+    with pytest.raises(ArmError):
+        parse_filter("startswith(name, 'x')", ("tagName",))
+
+
+def _request(start: float, end: float) -> LoggedRequest:
+    return LoggedRequest("GET", "/", {}, 200, "read", "op", start, end)
+
+
+def test_critical_path_counts_sequential_requests_only() -> None:
+    sequential = [_request(0, 1), _request(1, 2), _request(2, 3)]
+    concurrent = [_request(3, 4), _request(3.1, 4.2), _request(3.2, 4.1)]
+
+    assert longest_sequential_chain(sequential + concurrent) == 4
+    assert longest_sequential_chain([]) == 0
+
+
+def _brute_force_chain(requests: list[LoggedRequest]) -> int:
+    ordered = sorted(requests, key=lambda r: (r.start, r.end))
+    best = [1] * len(ordered)
+    for i, current in enumerate(ordered):
+        for j in range(i):
+            if ordered[j].end <= current.start:
+                best[i] = max(best[i], best[j] + 1)
+    return max(best, default=0)
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 8)), max_size=25))
+def test_critical_path_matches_brute_force(spans: list[tuple[int, int]]) -> None:
+    requests = [_request(start, start + length) for start, length in spans]
+
+    assert longest_sequential_chain(requests) == _brute_force_chain(requests)
