@@ -33,7 +33,7 @@ from .paths import (
 )
 from .state import EmulatorState
 from .store import Resource, ResourceGroup, normalize_location, utc_now_iso
-from .tags import apply_tag_patch, find_tag, parse_tags, validate_tags
+from .tags import TagOperation, apply_tag_patch, find_tag, parse_tags, validate_tags
 
 __all__ = ["ArmCall", "ArmResponse", "dispatch", "operation_id"]
 
@@ -41,6 +41,7 @@ GROUP_WRITE = "Microsoft.Resources/subscriptions/resourceGroups/write"
 GROUP_DELETE = "Microsoft.Resources/subscriptions/resourceGroups/delete"
 TAGS_WRITE = "Microsoft.Resources/tags/write"
 TAGS_DELETE = "Microsoft.Resources/tags/delete"
+_TAG_OPERATIONS: dict[str, TagOperation] = {"merge": "Merge", "replace": "Replace", "delete": "Delete"}
 _GROUP_NAME = re.compile(r"^[-\w._()]+$")
 _INVALID_GROUP_CHARACTER = re.compile(r"[^-\w._()]")
 
@@ -493,10 +494,10 @@ def _tags(state: EmulatorState, call: ArmCall, target: TagsAtScope) -> ArmRespon
         _writable(group)
         body, given = _tags_payload(call)
         operation = str(body.get("operation", ""))
-        canonical = {"merge": "Merge", "replace": "Replace", "delete": "Delete"}.get(operation.casefold())
+        canonical = _TAG_OPERATIONS.get(operation.casefold())
         if canonical is None:
             raise invalid_request_content(f"'operation' must be Merge, Replace or Delete, not '{operation}'")
-        tags = apply_tag_patch(holder.tags, canonical, given)  # type: ignore[arg-type]
+        tags = apply_tag_patch(holder.tags, canonical, given)
         validate_tags(tags)
         _set_tags(holder, tags)
         _publish(state, _event(call, "write", call.path, TAGS_WRITE, update=True))

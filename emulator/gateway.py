@@ -128,8 +128,8 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
         )
     )
     if response is None:
-        # A "reset" fault: the connection is already aborted; raising stops aiohttp from writing.
-        raise ConnectionResetError("connection reset by injected fault")
+        # A "reset" fault: the connection is already aborted, so nothing of this reaches the client.
+        return web.Response(status=500)
     return response
 
 
