@@ -4,10 +4,16 @@ Nothing here does work; it wires one ``EngineProvider`` (settings → config →
 reconciler, built lazily on first use) into each blueprint.
 """
 
+import logging
+
 import azure.functions as func
 
 from functions import events, http_api, timer
 from shared.engine import EngineProvider
+
+# The SDKs log every HTTP request and token acquisition at INFO; keep the app's own records readable.
+for noisy in ("azure.core.pipeline.policies.http_logging_policy", "azure.identity"):
+    logging.getLogger(noisy).setLevel(logging.WARNING)
 
 provider = EngineProvider()
 

@@ -102,7 +102,7 @@ def route_event(config: GovernanceConfig, event: ResourceEvent) -> ReconcileRequ
             return ReconcileRequest(ref, f"resource group event {event.operation_name}")
         return Ignored(f"operation {event.operation_name or '(none)'} on a resource group is not handled")
     if operation.startswith(IGNORED_OPERATION_PREFIXES):
-        return Ignored(f"{event.operation_name} is a governance artefact write; the timer repairs drift")
+        return Ignored(f"{event.operation_name}: a governance write like the app's own (timer repairs drift)")
     if not operation.endswith(("/write", "/delete")):
         return Ignored(f"operation {event.operation_name or '(none)'} is not a write or delete")
     if not may_be_data_product(config, group_name):

@@ -1,0 +1,109 @@
+"""The HTTP way in: manual re-sync with dry-run, inventory, health, and clear errors on bad input."""
+
+from __future__ import annotations
+
+import pytest
+from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
+from tests.integration.conftest import AMER, EMEA, LocalAzure
+from tests.integration.support import governed, tag_writes, tags_of
+
+
+async def test_sync_one_group_applies_the_plan_and_reports_it(azure: LocalAzure, arm: ResourceManagementClient) -> None:
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {"team": "orders"}})
+
+    response = azure.post(f"dataproducts/{EMEA}/dp-sales-orders-rg/sync")
+
+    assert response.status_code == 200
+    report = response.json()
+    assert report["outcome"] == "changed"
+    assert report["data_product"] == {
+        "landing_zone": "lz-emea",
+        "domain": "sales",
+        "product": "orders",
+        "environment": "prd",
+    }
+    assert [action["kind"] for action in report["plan"]] == ["merge_tags"]
+    assert await tags_of(arm, "dp-sales-orders-rg") == {"team": "orders", **governed("sales", "orders")}
+
+
+async def test_dry_run_returns_the_plan_and_writes_nothing(azure: LocalAzure, arm: ResourceManagementClient) -> None:
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-marketing-leads-rg": {}})
+
+    one = azure.post(f"dataproducts/{EMEA}/dp-sales-orders-rg/sync", dryRun="true")
+    everything = azure.post("sync", dryRun="true")
+
+    assert one.status_code == 200
+    assert one.json()["outcome"] == "planned"
+    assert one.json()["plan"][0]["tags"] == dict(sorted(governed("sales", "orders").items()))
+    assert everything.status_code == 200
+    assert everything.json()["summary"]["planned"] == 2
+    assert azure.control.request_summary().writes == 0
+    assert await tags_of(arm, "dp-sales-orders-rg") == {}
+
+
+def test_sync_all_then_again_reports_a_compliant_estate_with_zero_writes(azure: LocalAzure) -> None:
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-sales-orders-dev-rg": {}, "misc-rg": {}})
+    azure.control.seed_groups(AMER, {"dp-finance-ledger-rg": {}})
+
+    first = azure.post("sync")
+    azure.control.clear_requests()
+    second = azure.post("sync")
+
+    assert first.json()["summary"]["changed"] == 3
+    assert second.status_code == 200
+    assert second.json()["summary"]["compliant"] == 3
+    assert second.json()["summary"]["unclassified"] == 1
+    assert azure.control.request_summary().writes == 0
+
+
+def test_inventory_lists_data_products_with_their_compliance(azure: LocalAzure) -> None:
+    azure.control.seed_groups(
+        EMEA, {"dp-sales-orders-rg": governed("sales", "orders"), "dp-sales-leads-rg": {}, "other-rg": {}}
+    )
+
+    response = azure.get("dataproducts")
+
+    assert response.status_code == 200
+    products = {p["resource_group"]: p for p in response.json()["data_products"]}
+    assert products["dp-sales-orders-rg"]["compliant"] is True
+    assert products["dp-sales-leads-rg"]["compliant"] is False
+    assert products["dp-sales-leads-rg"]["pending"][0]["kind"] == "merge_tags"
+    assert response.json()["summary"] == {"data_products": 2, "compliant": 1, "non_compliant": 1, "unclassified": 1}
+    assert azure.get("dataproducts", landingZone="nowhere").status_code == 404
+    assert azure.control.request_summary().writes == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "code"),
+    [
+        ("dataproducts/not-a-guid/dp-sales-orders-rg/sync", {}, 400, "InvalidSubscriptionId"),
+        (f"dataproducts/{EMEA}/bad*name/sync", {}, 400, "InvalidResourceGroupName"),
+        (f"dataproducts/{EMEA}/ends-with-dot./sync", {}, 400, "InvalidResourceGroupName"),
+        (f"dataproducts/{EMEA}/dp-sales-orders-rg/sync", {"dryRun": "maybe"}, 400, "InvalidQueryParameter"),
+        ("dataproducts/33333333-3333-3333-3333-333333333333/dp-sales-orders-rg/sync", {}, 404, "UnknownLandingZone"),
+        (f"dataproducts/{EMEA}/dp-sales-missing-rg/sync", {}, 404, "ResourceGroupNotFound"),
+        ("sync", {"dryRun": "perhaps"}, 400, "InvalidQueryParameter"),
+    ],
+)
+def test_bad_input_gets_a_json_error_and_changes_nothing(
+    azure: LocalAzure, path: str, params: dict[str, str], status: int, code: str
+) -> None:
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}})
+
+    response = azure.post(path, **params)
+
+    assert response.status_code == status
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == code
+    assert azure.control.request_summary().writes == 0
+    assert tag_writes(azure.control) == []
+
+
+def test_health_is_anonymous_and_does_not_call_azure(azure: LocalAzure) -> None:
+    response = azure.get("health")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "healthy"
+    assert response.json()["landing_zones"] == ["lz-emea", "lz-amer"]
+    assert azure.control.request_summary().total == 0

@@ -1,0 +1,49 @@
+"""The timer way in: drift is repaired in bulk, and a compliant estate costs reads only."""
+
+from __future__ import annotations
+
+from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
+from tests.integration.conftest import AMER, EMEA, LocalAzure
+from tests.integration.support import governed, tag_writes, tags_of
+
+
+async def test_timer_repairs_governed_tag_drift_and_keeps_team_tags(
+    azure: LocalAzure, arm: ResourceManagementClient
+) -> None:
+    drifted = {**governed("sales", "orders"), "CostCenter": "CC-0000", "team": "orders"}
+    del drifted["Owner"]
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": drifted, "dp-sales-leads-rg": governed("sales", "leads")})
+
+    response = azure.run_timer()
+
+    assert response.status_code in (200, 202)
+    assert await tags_of(arm, "dp-sales-orders-rg") == {**governed("sales", "orders"), "team": "orders"}
+    assert len(tag_writes(azure.control)) == 1, "only the drifted group is written"
+
+
+def test_timer_on_a_compliant_estate_reads_one_page_per_subscription_and_writes_nothing(azure: LocalAzure) -> None:
+    azure.control.seed_groups(EMEA, {f"dp-sales-p{i}-rg": governed("sales", f"p{i}") for i in range(30)})
+    azure.control.seed_groups(
+        AMER, {f"dp-finance-p{i}-rg": governed("finance", f"p{i}", zone="lz-amer") for i in range(30)}
+    )
+
+    response = azure.run_timer()
+
+    summary = azure.control.request_summary()
+    assert response.status_code in (200, 202)
+    assert summary.writes == 0
+    assert summary.reads <= 2 + 1, "one list per subscription (+ a token)"
+
+
+def test_timer_raises_when_azure_keeps_failing_so_the_host_retries(azure: LocalAzure) -> None:
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}})
+    from emulator.client import FaultRule
+
+    azure.control.set_faults([FaultRule(status=503, rate=1.0, count=8, method="PATCH")])
+
+    response = azure.run_timer()
+
+    assert response.status_code == 500
+    azure.control.clear_faults()
+    assert azure.run_timer().status_code in (200, 202)
