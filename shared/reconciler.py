@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Protocol
 
 from shared.classify import Unclassified, classify
 from shared.config import GovernanceConfig, LandingZone
@@ -31,7 +31,7 @@ class GroupStore(Protocol):
 
     async def get(self, ref: GroupRef) -> ObservedGroup | None: ...
 
-    async def list(self, subscription_id: str) -> list[ObservedGroup]: ...
+    def list(self, subscription_id: str) -> AsyncIterator[ObservedGroup]: ...
 
     async def merge_tags(self, ref: GroupRef, tags: Mapping[str, str]) -> None: ...
 
@@ -63,34 +63,39 @@ class Reconciler:
         return report
 
     async def reconcile_all(self, *, dry_run: bool = False, zones: Sequence[LandingZone] | None = None) -> EstateReport:
-        """Reconcile every group of every landing zone, observing each subscription with one list."""
+        """Reconcile every group of every landing zone, observing each subscription with one list.
+
+        Subscriptions are listed concurrently, and each group is reconciled as soon as its page
+        arrives, so repairing drift overlaps with reading the next pages.
+        """
         started = time.perf_counter()
-        selected = list(zones if zones is not None else self._config.landing_zones)
-        listings = await asyncio.gather(
-            *(self._groups.list(zone.subscription_id) for zone in selected), return_exceptions=True
-        )
-        reports: list[GroupReport] = []
-        pending: list[Coroutine[Any, Any, GroupReport]] = []
-        for zone, listing in zip(selected, listings, strict=True):
-            if isinstance(listing, BaseException):
-                if not isinstance(listing, Exception) or not is_transient(listing):
-                    raise listing
-                log.warning("listing landing zone %s failed transiently: %s", zone.name, describe(listing))
-                reports.append(
-                    GroupReport(
-                        GroupRef(zone.subscription_id, "*"),
-                        Outcome.FAILED,
-                        zone.name,
-                        reason=f"listing the landing zone's resource groups failed: {describe(listing)}",
-                        transient=True,
-                        dry_run=dry_run,
-                    )
-                )
-                continue
-            pending.extend(self._reconcile_observed(zone, group, dry_run=dry_run) for group in listing)
-        reports.extend(await asyncio.gather(*pending))
-        reports.sort(key=lambda report: report.group.key)
+        selected = zones if zones is not None else self._config.landing_zones
+        per_zone = await asyncio.gather(*(self._reconcile_zone(zone, dry_run=dry_run) for zone in selected))
+        reports = sorted((report for zone_reports in per_zone for report in zone_reports), key=lambda r: r.group.key)
         return EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000)
+
+    async def _reconcile_zone(self, zone: LandingZone, *, dry_run: bool) -> list[GroupReport]:
+        tasks: list[asyncio.Task[GroupReport]] = []
+        failure: GroupReport | None = None
+        try:
+            async for group in self._groups.list(zone.subscription_id):
+                tasks.append(asyncio.create_task(self._reconcile_observed(zone, group, dry_run=dry_run)))
+        except Exception as error:
+            if not is_transient(error):
+                for task in tasks:
+                    task.cancel()
+                raise
+            log.warning("listing landing zone %s failed transiently: %s", zone.name, describe(error))
+            failure = GroupReport(
+                GroupRef(zone.subscription_id, "*"),
+                Outcome.FAILED,
+                zone.name,
+                reason=f"listing the landing zone's resource groups failed: {describe(error)}",
+                transient=True,
+                dry_run=dry_run,
+            )
+        reports = list(await asyncio.gather(*tasks))
+        return [*reports, failure] if failure is not None else reports
 
     async def _reconcile_observed(self, zone: LandingZone, observed: ObservedGroup, *, dry_run: bool) -> GroupReport:
         ref = observed.ref

@@ -8,10 +8,13 @@ pooled across subscriptions, and one credential so a token is fetched once and c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
+from azure.core.credentials import AccessToken
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.identity.aio import DefaultAzureCredential
@@ -20,6 +23,38 @@ from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from shared.settings import Settings
 
 USER_AGENT = "dpgov/0.1"
+
+
+class SingleFlightCredential(AsyncTokenCredential):
+    """Lets one token request through at a time, so concurrent first calls share one token.
+
+    Each SDK client's bearer-token policy asks the credential on its own; when a bulk reconcile
+    starts on several subscriptions at once, they would all miss the (shared) cache together and
+    each fetch a token. Behind the lock, the first fetches and the rest are served from the cache.
+    """
+
+    def __init__(self, inner: AsyncTokenCredential) -> None:
+        self._inner = inner
+        self._lock = asyncio.Lock()
+
+    async def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        async with self._lock:
+            return await self._inner.get_token(
+                *scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs
+            )
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
 
 class ArmClients:
@@ -57,7 +92,7 @@ class ArmClients:
 @asynccontextmanager
 async def open_arm_clients(settings: Settings) -> AsyncIterator[ArmClients]:
     """The credential, session and clients for one run of the app; all closed on exit."""
-    credential = DefaultAzureCredential()
+    credential = SingleFlightCredential(DefaultAzureCredential())
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.request_timeout_seconds))
     clients = ArmClients(credential, endpoint=settings.arm_endpoint, session=session)
     try:

@@ -6,7 +6,7 @@ pool) and one credential (one token cache). Reads return engine value types; wri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
@@ -43,10 +43,10 @@ class ResourceGroups:
             return None
         return _observed(ref.subscription_id, group)
 
-    async def list(self, subscription_id: str) -> list[ObservedGroup]:
-        """Every group in the subscription with its tags: one paged list, never a GET per group."""
-        client = self._client(subscription_id)
-        return [_observed(subscription_id, group) async for group in client.resource_groups.list()]
+    async def list(self, subscription_id: str) -> AsyncIterator[ObservedGroup]:
+        """Every group in the subscription with its tags, page by page: never a GET per group."""
+        async for group in self._client(subscription_id).resource_groups.list():
+            yield _observed(subscription_id, group)
 
     async def merge_tags(self, ref: GroupRef, tags: Mapping[str, str]) -> None:
         """PATCH tags-at-scope with operation Merge: adds or overwrites only the given names."""
