@@ -75,6 +75,8 @@ async def test_the_apps_own_tag_write_event_causes_no_further_write(
     azure.control.wait_for_deliveries_idle(timeout=15)
 
     assert len(tag_writes(azure.control)) == 1
+    summary = azure.control.request_summary()
+    assert summary.by_operation.get("ResourceGroups_Get") == 1, "the tag-write event is acknowledged without reading"
     operations = sorted(d.operation_name for d in azure.control.deliveries())
     assert operations == [GROUP_WRITE, "Microsoft.Resources/tags/write"]
     assert all(d.outcome == "delivered" for d in azure.control.deliveries())
