@@ -154,3 +154,15 @@ async def test_groups_that_are_not_data_products_are_left_alone(
     assert await tags_of(arm, "shared-network-rg") == {"x": "y"}
     assert await tags_of(arm, "dp-hr-payroll-rg") == {}
     assert tag_writes(azure.control) == []
+
+
+async def test_terminal_failure_on_an_event_is_logged_and_acknowledged(azure: LocalAzure) -> None:
+    crowded = {f"team-tag-{i:02d}": "x" for i in range(48)}
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": crowded})
+
+    response = deliver(
+        azure, group_event(GROUP_WRITE, "dp-sales-orders-rg", "Microsoft.Resources.ResourceWriteSuccess", "e-full")
+    )
+
+    assert response.status_code == 202, "Event Grid must not redeliver what cannot succeed"
+    assert len(tag_writes(azure.control)) == 1

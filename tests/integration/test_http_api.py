@@ -107,3 +107,20 @@ def test_health_is_anonymous_and_does_not_call_azure(azure: LocalAzure) -> None:
     assert response.json()["status"] == "healthy"
     assert response.json()["landing_zones"] == ["lz-emea", "lz-amer"]
     assert azure.control.request_summary().total == 0
+
+
+def test_azure_rejecting_an_action_is_a_terminal_failure_reported_not_retried(azure: LocalAzure) -> None:
+    # ARM allows 50 tags per scope: 48 team tags leave no room for the 7 governed ones.
+    crowded = {f"team-tag-{i:02d}": "x" for i in range(48)}
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": crowded})
+
+    response = azure.post(f"dataproducts/{EMEA}/dp-sales-orders-rg/sync")
+
+    assert response.status_code == 502
+    report = response.json()
+    assert report["outcome"] == "failed"
+    (result,) = report["results"]
+    assert result["ok"] is False
+    assert result["transient"] is False
+    assert result["error"].startswith("HTTP 400")
+    assert len(tag_writes(azure.control)) == 1, "a terminal failure is not retried"
