@@ -10,7 +10,9 @@ longest chain of requests each starting after the previous one ended). Scenarios
    warm, delivered to the local Functions host as Event Grid would;
 2. reconcile-all of N compliant groups over two subscriptions (the timer on a governed estate);
 3. the same estate with 10% drift (the timer repairing drift);
-4. side by side: the same compliant estate observed with a GET per group, the shape bulk listing
+4. 400 drifted groups in one subscription with ARM's token buckets on: the rate gate keeps the
+   repair at the write bucket's refill rate;
+5. side by side: the same compliant estate observed with a GET per group, the shape bulk listing
    avoids.
 """
 

@@ -43,6 +43,7 @@ class Figures:
     sequential_round_trips: int
     wall_ms: float
     note: str = ""
+    throttled: int = 0
 
 
 def measure(control: EmulatorControl, scenario: str, run: Callable[[], object], note: str = "") -> Figures:
@@ -51,16 +52,17 @@ def measure(control: EmulatorControl, scenario: str, run: Callable[[], object], 
     run()
     wall_ms = (time.perf_counter() - started) * 1000
     summary = control.request_summary()
-    tokens = summary.tokens
+    throttled = sum(1 for entry in control.requests_log() if entry.status == 429)
     return Figures(
         scenario,
         summary.total,
         summary.reads,
         summary.writes,
-        tokens,
+        summary.tokens,
         summary.sequential_round_trips,
         round(wall_ms, 1),
         note,
+        throttled,
     )
 
 
@@ -140,7 +142,7 @@ def run(ca_dir: Path, latency_ms: float, group_count: int) -> list[Figures]:
             note = "token + GET group + PATCH tags" if label == "cold" else "GET group + PATCH tags"
             figures.append(measure(control, f"one new-group event ({label})", deliver, note))
 
-        # 2-4. The estate, in-process (the timer's code path without the host in between).
+        # 2-5. The estate, in-process (the timer's code path without the host in between).
         settings = Settings.from_environment()
 
         def reconcile_all() -> object:
@@ -182,6 +184,23 @@ def run(ca_dir: Path, latency_ms: float, group_count: int) -> list[Figures]:
                 f"one PATCH per drifted group, {settings.max_concurrency} in flight",
             )
         )
+        # 4. Drift beyond ARM's write burst, with ARM's token buckets on.
+        drift_writes = 400
+        control.set_latency(0)
+        seed(control, {EMEA: {f"dp-sales-t{i:04d}-rg": {} for i in range(drift_writes)}})
+        control.set_latency(latency_ms)
+        control.set_throttling(True)
+        ideal = (drift_writes - 200) / 10
+        figures.append(
+            measure(
+                control,
+                f"drift repair, {drift_writes} writes in one subscription, ARM throttling on",
+                reconcile_all,
+                f"bucket 200 + 10/s: refill-bound floor {ideal:.0f} s",
+            )
+        )
+        control.set_throttling(False)
+
         control.set_latency(0)
         seed(control, compliant)
         control.set_latency(latency_ms)
@@ -198,7 +217,7 @@ def run(ca_dir: Path, latency_ms: float, group_count: int) -> list[Figures]:
 
 
 def render(figures: list[Figures], latency_ms: float) -> str:
-    header = ("scenario", "requests", "reads", "writes", "tokens", "seq. round trips", "wall ms", "note")
+    header = ("scenario", "requests", "reads", "writes", "tokens", "429s", "seq. round trips", "wall ms", "note")
     rows = [header] + [
         (
             f.scenario,
@@ -206,6 +225,7 @@ def render(figures: list[Figures], latency_ms: float) -> str:
             str(f.reads),
             str(f.writes),
             str(f.token_requests),
+            str(f.throttled),
             str(f.sequential_round_trips),
             f"{f.wall_ms:.0f}",
             f.note,

@@ -20,6 +20,7 @@ from azure.core.pipeline.transport import AioHttpTransport
 from azure.identity.aio import DefaultAzureCredential
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
+from shared.azure.throttling import ArmRateGate
 from shared.settings import Settings
 
 USER_AGENT = "dpgov/0.1"
@@ -58,13 +59,14 @@ class SingleFlightCredential(AsyncTokenCredential):
 
 
 class ArmClients:
-    """Per-subscription ARM clients over one shared session and credential."""
+    """Per-subscription ARM clients over one shared session, credential and rate gate."""
 
     def __init__(self, credential: AsyncTokenCredential, *, endpoint: str, session: aiohttp.ClientSession) -> None:
         self._credential = credential
         self._endpoint = endpoint
         self._session = session
         self._resources: dict[str, ResourceManagementClient] = {}
+        self._rate_gate = ArmRateGate()
 
     def _transport(self) -> AioHttpTransport:
         return AioHttpTransport(session=self._session, session_owner=False)
@@ -79,6 +81,7 @@ class ArmClients:
                 base_url=self._endpoint,
                 transport=self._transport(),
                 user_agent=USER_AGENT,
+                per_retry_policies=[self._rate_gate],
             )
             self._resources[key] = client
         return client

@@ -47,3 +47,17 @@ def test_timer_raises_when_azure_keeps_failing_so_the_host_retries(azure: LocalA
     assert response.status_code == 500
     azure.control.clear_faults()
     assert azure.run_timer().status_code in (200, 202)
+
+
+def test_drift_repair_beyond_the_write_burst_is_paced_not_failed(azure: LocalAzure) -> None:
+    # ARM's write bucket holds 200; 230 writes need 3 s of refill at 10/s.
+    azure.control.seed_groups(EMEA, {f"dp-sales-p{i:03d}-rg": {} for i in range(230)})
+    azure.control.set_throttling(True)
+
+    response = azure.post("sync")
+
+    assert response.status_code == 200
+    assert response.json()["summary"]["changed"] == 230
+    assert response.json()["summary"]["failed"] == 0
+    throttled = [entry for entry in azure.control.requests_log() if entry.status == 429]
+    assert len(throttled) <= 16, "the gate paces writes instead of letting each run into 429s"

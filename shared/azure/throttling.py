@@ -1,0 +1,111 @@
+"""Pace ARM requests to the subscription's token buckets instead of hammering into 429s.
+
+ARM throttles per subscription, principal and operation class with token buckets (reads: 250
+burst, 25/s; writes and deletes: 200 burst, 10/s) and reports what is left in
+``x-ms-ratelimit-remaining-subscription-{reads|writes|deletes}``. The SDK's retry policy honours
+``Retry-After`` on a 429, but each request retries on its own: with many writes in flight they all
+come back together, mostly get throttled again, and some run out of retries. This policy sits after
+the retry policy (so it gates every attempt) and keeps one gate per (subscription, class):
+
+- while the last response said tokens remain, requests pass untouched;
+- once the bucket is empty, requests are spaced at the refill rate;
+- a 429 closes the gate for its ``Retry-After``, for every request of that class, not only the one
+  that was throttled.
+
+So a large drift repair runs at close to the refill rate with few 429s, and a compliant estate
+(well inside the burst) never waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import AsyncHTTPPolicy
+from azure.core.rest import AsyncHttpResponse, HttpRequest
+
+REFILL_PER_SECOND = {"reads": 25.0, "writes": 10.0, "deletes": 10.0}
+_SUBSCRIPTION = re.compile(r"/subscriptions/([^/?]+)", re.IGNORECASE)
+
+
+def operation_class(method: str) -> str:
+    method = method.upper()
+    if method in {"GET", "HEAD"}:
+        return "reads"
+    return "deletes" if method == "DELETE" else "writes"
+
+
+def retry_after_seconds(headers: object) -> float | None:
+    """Retry-After (seconds) or retry-after-ms / x-ms-retry-after-ms, as ARM sends them."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    for name, scale in (("retry-after-ms", 1000.0), ("x-ms-retry-after-ms", 1000.0), ("Retry-After", 1.0)):
+        raw = get(name)
+        if raw:
+            try:
+                return max(0.0, float(raw) / scale)
+            except ValueError:
+                continue  # an HTTP-date: leave it to the SDK's retry policy
+    return None
+
+
+@dataclass
+class _Gate:
+    refill_per_second: float
+    remaining: int | None = None
+    closed_until: float = 0.0
+    next_slot: float = 0.0
+    in_flight: int = 0
+
+    def delay(self, now: float) -> float:
+        """How long a request arriving now must wait; reserves its slot when pacing."""
+        wait = max(0.0, self.closed_until - now)
+        if self.remaining is not None and self.remaining - self.in_flight <= 0:
+            slot = max(self.next_slot, now + wait)
+            self.next_slot = slot + 1.0 / self.refill_per_second
+            wait = slot - now
+        return wait
+
+    def observe(self, status: int, remaining: int | None, retry_after: float | None, now: float) -> None:
+        if remaining is not None:
+            self.remaining = remaining
+        if status == 429:
+            self.remaining = 0
+            self.closed_until = max(self.closed_until, now + (retry_after if retry_after is not None else 1.0))
+
+
+class ArmRateGate(AsyncHTTPPolicy[HttpRequest, AsyncHttpResponse]):
+    """A per-retry pipeline policy shared by all ARM clients of one app instance."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._gates: dict[tuple[str, str], _Gate] = {}
+
+    def _gate(self, request: HttpRequest) -> tuple[_Gate, str]:
+        match = _SUBSCRIPTION.search(request.url)
+        kind = operation_class(request.method)
+        key = (match.group(1).lower() if match else "", kind)
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = _Gate(REFILL_PER_SECOND[kind])
+        return gate, kind
+
+    async def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
+        gate, kind = self._gate(request.http_request)
+        wait = gate.delay(time.monotonic())
+        if wait > 0:
+            await asyncio.sleep(wait)
+        gate.in_flight += 1
+        try:
+            response = await self.next.send(request)
+        finally:
+            gate.in_flight -= 1
+        http = response.http_response
+        raw_remaining = http.headers.get(f"x-ms-ratelimit-remaining-subscription-{kind}")
+        remaining = int(raw_remaining) if raw_remaining and raw_remaining.isdigit() else None
+        gate.observe(http.status_code, remaining, retry_after_seconds(http.headers), time.monotonic())
+        return response
