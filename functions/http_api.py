@@ -12,9 +12,11 @@ input is answered 400 and unknown things 404, both with an ARM-style JSON error 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import azure.functions as func
@@ -83,25 +85,43 @@ def estate_status(report: EstateReport) -> int:
     return 502 if any(group.outcome is Outcome.FAILED for group in report.groups) else 200
 
 
+Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
+
+
+def answers_errors(handler: Handler) -> Handler:
+    """Map failures to HTTP answers: bad input 400, bad config 500, Azure trouble 503; bugs raise."""
+
+    @functools.wraps(handler)
+    async def handle(req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            return await handler(req)
+        except BadRequest as error:
+            return error_response(400, error.code, str(error))
+        except ConfigError as error:
+            log.error("governance config is invalid: %s", error)
+            return error_response(500, "InvalidGovernanceConfig", str(error))
+        except TransientFailure as failure:
+            reports = [report.to_dict() for report in failure.reports]
+            return error_response(503, "TransientFailure", str(failure), reports=reports)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning("%s %s failed transiently: %s", req.method, req.url, describe(error))
+            return error_response(503, "AzureUnavailable", describe(error))
+
+    return handle
+
+
 def blueprint(provider: EngineProvider) -> func.Blueprint:
     bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 
     @bp.function_name("sync_data_product")
     @bp.route(route="dataproducts/{subscriptionId}/{resourceGroup}/sync", methods=["POST"])
+    @answers_errors
     async def sync_data_product(req: func.HttpRequest) -> func.HttpResponse:
-        try:
-            ref, dry_run = group_from_route(req), dry_run_flag(req)
-            engine = await provider.engine()
-            report = await engine.reconciler.reconcile_group(ref, dry_run=dry_run)
-        except BadRequest as error:
-            return error_response(400, error.code, str(error))
-        except TransientFailure as failure:
-            return error_response(503, "TransientFailure", str(failure), report=failure.reports[0].to_dict())
-        except Exception as error:
-            if is_transient(error):
-                log.warning("sync of %s failed transiently: %s", req.route_params, describe(error))
-                return error_response(503, "AzureUnavailable", describe(error))
-            raise
+        ref, dry_run = group_from_route(req), dry_run_flag(req)
+        engine = await provider.engine()
+        report = await engine.reconciler.reconcile_group(ref, dry_run=dry_run)
         status = _STATUS_BY_OUTCOME.get(report.outcome, 200)
         if status == 404:
             code = "ResourceGroupNotFound" if report.outcome is Outcome.NOT_FOUND else "UnknownLandingZone"
@@ -110,17 +130,16 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
 
     @bp.function_name("sync_all")
     @bp.route(route="sync", methods=["POST"])
+    @answers_errors
     async def sync_all(req: func.HttpRequest) -> func.HttpResponse:
-        try:
-            dry_run = dry_run_flag(req)
-        except BadRequest as error:
-            return error_response(400, error.code, str(error))
+        dry_run = dry_run_flag(req)
         engine = await provider.engine()
         report = await engine.reconciler.reconcile_all(dry_run=dry_run)
         return json_response(report.to_dict(), estate_status(report))
 
     @bp.function_name("list_data_products")
     @bp.route(route="dataproducts", methods=["GET"])
+    @answers_errors
     async def list_data_products(req: func.HttpRequest) -> func.HttpResponse:
         engine = await provider.engine()
         zone_name = req.params.get("landingZone")

@@ -124,3 +124,17 @@ def test_azure_rejecting_an_action_is_a_terminal_failure_reported_not_retried(az
     assert result["transient"] is False
     assert result["error"].startswith("HTTP 400")
     assert len(tag_writes(azure.control)) == 1, "a terminal failure is not retried"
+
+
+def test_azure_failing_transiently_answers_503_with_retry_after(azure: LocalAzure) -> None:
+    from emulator.client import FaultRule
+
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}})
+    azure.control.set_faults([FaultRule(status=503, rate=1.0, count=4, method="GET")])
+
+    response = azure.post(f"dataproducts/{EMEA}/dp-sales-orders-rg/sync")
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert response.json()["error"]["code"] == "AzureUnavailable"
+    assert tag_writes(azure.control) == []
