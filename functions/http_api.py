@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import azure.functions as func
 
@@ -69,9 +70,9 @@ def dry_run_flag(request: func.HttpRequest) -> bool:
 def group_from_route(request: func.HttpRequest) -> GroupRef:
     subscription_id = request.route_params.get("subscriptionId", "")
     group_name = request.route_params.get("resourceGroup", "")
-    if not _SUBSCRIPTION_ID.match(subscription_id):
+    if not _SUBSCRIPTION_ID.fullmatch(subscription_id):
         raise BadRequest("InvalidSubscriptionId", f"{subscription_id!r} is not a subscription id (a GUID)")
-    if not _GROUP_NAME.match(group_name):
+    if not _GROUP_NAME.fullmatch(group_name):
         raise BadRequest(
             "InvalidResourceGroupName",
             f"{group_name!r} is not a valid resource group name (1-90 letters, digits, '_-.()', not ending in '.')",
@@ -79,10 +80,11 @@ def group_from_route(request: func.HttpRequest) -> GroupRef:
     return GroupRef(subscription_id.lower(), group_name)
 
 
-def estate_status(report: EstateReport) -> int:
+def estate_response(body: Any, report: EstateReport) -> func.HttpResponse:
+    """200, or 503 (+ Retry-After) when some group failed transiently, else 502 when one failed."""
     if report.transient_failures:
-        return 503
-    return 502 if any(group.outcome is Outcome.FAILED for group in report.groups) else 200
+        return json_response(body, 503, {"Retry-After": RETRY_AFTER_SECONDS})
+    return json_response(body, 502 if any(g.outcome is Outcome.FAILED for g in report.groups) else 200)
 
 
 Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
@@ -106,7 +108,8 @@ def answers_errors(handler: Handler) -> Handler:
         except Exception as error:
             if not is_transient(error):
                 raise
-            log.warning("%s %s failed transiently: %s", req.method, req.url, describe(error))
+            path = urlsplit(req.url).path  # never the query: it carries the function key
+            log.warning("%s %s failed transiently: %s", req.method, path, describe(error))
             return error_response(503, "AzureUnavailable", describe(error))
 
     return handle
@@ -135,7 +138,7 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
         dry_run = dry_run_flag(req)
         engine = await provider.engine()
         report = await engine.reconciler.reconcile_all(dry_run=dry_run)
-        return json_response(report.to_dict(), estate_status(report))
+        return estate_response(report.to_dict(), report)
 
     @bp.function_name("list_data_products")
     @bp.route(route="dataproducts", methods=["GET"])
@@ -165,7 +168,7 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
             "non_compliant": sum(1 for product in products if not product["compliant"]),
             "unclassified": report.counts[Outcome.UNCLASSIFIED.value],
         }
-        return json_response({"summary": summary, "data_products": products}, estate_status(report))
+        return estate_response({"summary": summary, "data_products": products}, report)
 
     @bp.function_name("health")
     @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

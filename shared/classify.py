@@ -46,6 +46,9 @@ def classify(
 
     if domain not in config.domains:
         return Unclassified(f"domain {domain!r} (from {source}) is not configured")
+    environment = environment.lower()
+    if environment not in config.environments:
+        return Unclassified(f"environment {environment!r} (from {source}) is not configured")
     if not product:
         return Unclassified(f"empty product name (from {source})")
     return DataProduct(landing_zone=zone.name, domain=domain, product=product, environment=environment.lower())

@@ -107,9 +107,7 @@ class LandingZone(_Strict):
     name: Slug
     subscription_id: str = Field(pattern=SUBSCRIPTION_ID_PATTERN)
     visualization_resource_group: str = Field(pattern=RESOURCE_GROUP_NAME_PATTERN)
-    environment: TagValue = Field(
-        default="prd", min_length=1, description="Environment for groups whose name does not say one."
-    )
+    environment: Slug = Field(default="prd", description="Environment for groups whose name or tags say none.")
 
     @field_validator("subscription_id")
     @classmethod
@@ -121,6 +119,11 @@ class GovernanceConfig(_Strict):
     """The whole governance config (``governance.yaml``)."""
 
     managed_by: TagValue = Field(default="dpgov", min_length=1, description="Value of the managed-by tag.")
+    environments: list[Slug] = Field(
+        default_factory=lambda: ["dev", "tst", "prd"],
+        min_length=1,
+        description="The environments a data product can be in; a name or tag naming another is not governed.",
+    )
     tags: TagNames = Field(default_factory=TagNames)
     recognition: Recognition = Field(default_factory=Recognition)
     landing_zones: list[LandingZone] = Field(min_length=1)
@@ -133,6 +136,16 @@ class GovernanceConfig(_Strict):
             repeated = sorted({v for v in values if values.count(v) > 1})
             if repeated:
                 raise ValueError(f"landing_zones: {attribute} must be unique; repeated: {repeated}")
+        return self
+
+    @model_validator(mode="after")
+    def _zone_environments_are_configured(self) -> Self:
+        for index, zone in enumerate(self.landing_zones):
+            if zone.environment not in self.environments:
+                raise ValueError(
+                    f"landing_zones.{index}.environment: {zone.environment!r} is not one of environments "
+                    f"{self.environments}"
+                )
         return self
 
     def landing_zone_for(self, subscription_id: str) -> LandingZone | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from azure.core.exceptions import (
     AzureError,
+    ClientAuthenticationError,
     HttpResponseError,
     ServiceRequestError,
     ServiceRequestTimeoutError,
@@ -27,6 +28,10 @@ def is_transient(error: BaseException) -> bool:
         ServiceRequestError | ServiceResponseError | ServiceRequestTimeoutError | ServiceResponseTimeoutError,
     ):
         return True
+    if isinstance(error, ClientAuthenticationError):
+        # No identity, or ARM rejected its token: a deployment problem that retrying cannot fix
+        # (the SDK already retries the token endpoint itself), unless ARM answered with a 5xx.
+        return error.status_code is not None and error.status_code in TRANSIENT_STATUS
     if isinstance(error, HttpResponseError):
         status = error.status_code
         return status is None or status in TRANSIENT_STATUS or status >= 500

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.classify import may_be_data_product
-from shared.config import SUBSCRIPTION_ID_PATTERN, GovernanceConfig
+from shared.config import RESOURCE_GROUP_NAME_PATTERN, SUBSCRIPTION_ID_PATTERN, GovernanceConfig
 from shared.model import GroupRef
 
 HANDLED_EVENT_TYPES = frozenset(
@@ -37,6 +37,7 @@ _RESOURCE_ID = re.compile(
     re.IGNORECASE,
 )
 _SUBSCRIPTION_ID = re.compile(SUBSCRIPTION_ID_PATTERN)
+_GROUP_NAME = re.compile(RESOURCE_GROUP_NAME_PATTERN)
 
 
 class MalformedEvent(ValueError):
@@ -90,8 +91,10 @@ def route_event(config: GovernanceConfig, event: ResourceEvent) -> ReconcileRequ
     if match is None:
         return Ignored("not about a resource group or a resource in one")
     subscription_id, group_name = match["subscription"], match["group"]
-    if not _SUBSCRIPTION_ID.match(subscription_id):
+    if not _SUBSCRIPTION_ID.fullmatch(subscription_id):
         return Ignored(f"malformed subscription id in {event.resource_uri!r}")
+    if not _GROUP_NAME.fullmatch(group_name):
+        return Ignored(f"malformed resource group name in {event.resource_uri!r}")
     if config.landing_zone_for(subscription_id) is None:
         return Ignored(f"subscription {subscription_id} is not a configured landing zone")
 

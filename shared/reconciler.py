@@ -15,6 +15,8 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Protocol
 
+from azure.core.exceptions import ResourceNotFoundError
+
 from shared.classify import Unclassified, classify
 from shared.config import GovernanceConfig, LandingZone
 from shared.desire import desire
@@ -54,7 +56,14 @@ class Reconciler:
                 reason="subscription is not a configured landing zone",
                 dry_run=dry_run,
             )
-        observed = await self._groups.get(ref)
+        try:
+            observed = await self._groups.get(ref)
+        except Exception as error:
+            if not is_azure_error(error) or is_transient(error):
+                raise
+            log.error("%s: reading the resource group failed: %s", ref, describe(error))
+            reason = f"reading the resource group failed: {describe(error)}"
+            return GroupReport(ref, Outcome.FAILED, zone.name, reason=reason, dry_run=dry_run)
         if observed is None:
             return GroupReport(ref, Outcome.NOT_FOUND, zone.name, reason="resource group not found", dry_run=dry_run)
         report = await self._reconcile_observed(zone, observed, dry_run=dry_run)
@@ -66,36 +75,39 @@ class Reconciler:
         """Reconcile every group of every landing zone, observing each subscription with one list.
 
         Subscriptions are listed concurrently, and each group is reconciled as soon as its page
-        arrives, so repairing drift overlaps with reading the next pages.
+        arrives, so repairing drift overlaps with reading the next pages. Azure failing for one
+        landing zone or group is reported and the rest carry on; a bug cancels everything.
         """
         started = time.perf_counter()
         selected = zones if zones is not None else self._config.landing_zones
-        per_zone = await asyncio.gather(*(self._reconcile_zone(zone, dry_run=dry_run) for zone in selected))
-        reports = sorted((report for zone_reports in per_zone for report in zone_reports), key=lambda r: r.group.key)
+        async with asyncio.TaskGroup() as zone_tasks:
+            per_zone = [zone_tasks.create_task(self._reconcile_zone(zone, dry_run=dry_run)) for zone in selected]
+        reports = sorted((report for task in per_zone for report in task.result()), key=lambda r: r.group.key)
         return EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000)
 
     async def _reconcile_zone(self, zone: LandingZone, *, dry_run: bool) -> list[GroupReport]:
         tasks: list[asyncio.Task[GroupReport]] = []
-        failure: GroupReport | None = None
-        try:
-            async for group in self._groups.list(zone.subscription_id):
-                tasks.append(asyncio.create_task(self._reconcile_observed(zone, group, dry_run=dry_run)))
-        except Exception as error:
-            if not is_transient(error):
-                for task in tasks:
-                    task.cancel()
-                raise
-            log.warning("listing landing zone %s failed transiently: %s", zone.name, describe(error))
-            failure = GroupReport(
-                GroupRef(zone.subscription_id, "*"),
-                Outcome.FAILED,
-                zone.name,
-                reason=f"listing the landing zone's resource groups failed: {describe(error)}",
-                transient=True,
-                dry_run=dry_run,
-            )
-        reports = list(await asyncio.gather(*tasks))
-        return [*reports, failure] if failure is not None else reports
+        failure: list[GroupReport] = []
+        async with asyncio.TaskGroup() as group_tasks:
+            try:
+                async for group in self._groups.list(zone.subscription_id):
+                    tasks.append(group_tasks.create_task(self._reconcile_observed(zone, group, dry_run=dry_run)))
+            except Exception as error:
+                if not is_azure_error(error):
+                    raise
+                level = logging.WARNING if is_transient(error) else logging.ERROR
+                log.log(level, "listing landing zone %s failed: %s", zone.name, describe(error))
+                failure.append(
+                    GroupReport(
+                        GroupRef(zone.subscription_id, "*"),
+                        Outcome.FAILED,
+                        zone.name,
+                        reason=f"listing the landing zone's resource groups failed: {describe(error)}",
+                        transient=is_transient(error),
+                        dry_run=dry_run,
+                    )
+                )
+        return [task.result() for task in tasks] + failure
 
     async def _reconcile_observed(self, zone: LandingZone, observed: ObservedGroup, *, dry_run: bool) -> GroupReport:
         ref = observed.ref
@@ -114,6 +126,9 @@ class Reconciler:
             return GroupReport(ref, Outcome.PLANNED, zone.name, identity, plan=plan, dry_run=True)
 
         results = await self._apply(plan)
+        if any(result.not_found for result in results):
+            reason = "resource group was deleted while it was being reconciled"
+            return GroupReport(ref, Outcome.NOT_FOUND, zone.name, identity, reason, plan=plan, results=results)
         outcome = Outcome.CHANGED if all(result.ok for result in results) else Outcome.FAILED
         report = GroupReport(ref, outcome, zone.name, identity, plan=plan, results=results)
         for failure in report.failed:
@@ -140,6 +155,8 @@ class Reconciler:
                 match action:
                     case MergeTags(group=group, tags=tags):
                         await self._groups.merge_tags(group, tags)
+            except ResourceNotFoundError as error:
+                return ActionResult(action, error=describe(error), not_found=True)
             except Exception as error:
                 if not is_azure_error(error):
                     raise  # a bug, not an Azure outcome: let it surface with its traceback

@@ -32,6 +32,7 @@ class ActionResult:
     action: Action
     error: str | None = None
     transient: bool = False
+    not_found: bool = False  # the target disappeared (a terminal outcome, not a failure)
 
     @property
     def ok(self) -> bool:
@@ -61,7 +62,7 @@ class GroupReport:
 
     @property
     def failed(self) -> tuple[ActionResult, ...]:
-        return tuple(result for result in self.results if not result.ok)
+        return tuple(result for result in self.results if not result.ok and not result.not_found)
 
     @property
     def transient_failure(self) -> bool:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.config import ConfigError
+
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_RECONCILE_SCHEDULE = "0 */30 * * * *"
 
@@ -45,7 +47,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"app setting {name} must be a positive integer, got {raw!r}") from None
+        raise ConfigError(f"app setting {name} must be a positive integer, got {raw!r}") from None
     if value < 1:
-        raise ValueError(f"app setting {name} must be a positive integer, got {raw!r}")
+        raise ConfigError(f"app setting {name} must be a positive integer, got {raw!r}")
     return value

@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
-from azure.core.credentials import AccessToken
-from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
+from azure.core.credentials_async import AsyncSupportsTokenInfo, AsyncTokenCredential
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.identity.aio import DefaultAzureCredential
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
@@ -26,7 +26,7 @@ from shared.settings import Settings
 USER_AGENT = "dpgov/0.1"
 
 
-class SingleFlightCredential(AsyncTokenCredential):
+class SingleFlightCredential(AsyncTokenCredential, AsyncSupportsTokenInfo):
     """Lets one token request through at a time, so concurrent first calls share one token.
 
     Each SDK client's bearer-token policy asks the credential on its own; when a bulk reconcile
@@ -51,6 +51,14 @@ class SingleFlightCredential(AsyncTokenCredential):
                 *scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs
             )
 
+    async def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:
+        """The newer token API (azure-core prefers it when present), through the same lock."""
+        async with self._lock:
+            if isinstance(self._inner, AsyncSupportsTokenInfo):
+                return await self._inner.get_token_info(*scopes, options=options)
+            token = await self._inner.get_token(*scopes)
+            return AccessTokenInfo(token.token, token.expires_on)
+
     async def close(self) -> None:
         await self._inner.close()
 
@@ -61,15 +69,30 @@ class SingleFlightCredential(AsyncTokenCredential):
 class ArmClients:
     """Per-subscription ARM clients over one shared session, credential and rate gate."""
 
-    def __init__(self, credential: AsyncTokenCredential, *, endpoint: str, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        credential: AsyncTokenCredential,
+        *,
+        endpoint: str,
+        session: aiohttp.ClientSession,
+        timeout_seconds: float,
+    ) -> None:
         self._credential = credential
         self._endpoint = endpoint
+        self._timeout = timeout_seconds
         self._session = session
         self._resources: dict[str, ResourceManagementClient] = {}
         self._rate_gate = ArmRateGate()
 
     def _transport(self) -> AioHttpTransport:
-        return AioHttpTransport(session=self._session, session_owner=False)
+        # azure-core passes its own per-request timeouts (300 s by default), which override the
+        # session's; set them here or a hung connection holds an invocation for minutes.
+        return AioHttpTransport(
+            session=self._session,
+            session_owner=False,
+            connection_timeout=self._timeout,
+            read_timeout=self._timeout,
+        )
 
     def resources(self, subscription_id: str) -> ResourceManagementClient:
         key = subscription_id.lower()
@@ -96,8 +119,10 @@ class ArmClients:
 async def open_arm_clients(settings: Settings) -> AsyncIterator[ArmClients]:
     """The credential, session and clients for one run of the app; all closed on exit."""
     credential = SingleFlightCredential(DefaultAzureCredential())
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.request_timeout_seconds))
-    clients = ArmClients(credential, endpoint=settings.arm_endpoint, session=session)
+    session = aiohttp.ClientSession()
+    clients = ArmClients(
+        credential, endpoint=settings.arm_endpoint, session=session, timeout_seconds=settings.request_timeout_seconds
+    )
     try:
         yield clients
     finally:

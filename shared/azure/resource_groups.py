@@ -16,10 +16,10 @@ from shared.azure.clients import ArmClients
 from shared.model import GroupRef, ObservedGroup, frozen_tags
 
 
-def _observed(subscription_id: str, group: ResourceGroup) -> ObservedGroup:
+def _observed(ref: GroupRef, group: ResourceGroup) -> ObservedGroup:
     state = group.properties.provisioning_state if group.properties is not None else None
     return ObservedGroup(
-        ref=GroupRef(subscription_id, group.name or ""),
+        ref=ref,
         location=group.location,
         tags=frozen_tags(group.tags),
         provisioning_state=state or "Succeeded",
@@ -41,12 +41,12 @@ class ResourceGroups:
             group = await self._client(ref.subscription_id).resource_groups.get(ref.name)
         except ResourceNotFoundError:
             return None
-        return _observed(ref.subscription_id, group)
+        return _observed(ref, group)  # the ref asked for, never a name echoed back
 
     async def list(self, subscription_id: str) -> AsyncIterator[ObservedGroup]:
         """Every group in the subscription with its tags, page by page: never a GET per group."""
         async for group in self._client(subscription_id).resource_groups.list():
-            yield _observed(subscription_id, group)
+            yield _observed(GroupRef(subscription_id, group.name or ""), group)
 
     async def merge_tags(self, ref: GroupRef, tags: Mapping[str, str]) -> None:
         """PATCH tags-at-scope with operation Merge: adds or overwrites only the given names."""

@@ -51,3 +51,9 @@ def test_without_tag_recognition_only_names_count(config: GovernanceConfig) -> N
     assert isinstance(classify(strict, strict.landing_zones[0], "team-x", tags), Unclassified)
     assert not may_be_data_product(strict, "team-x")
     assert may_be_data_product(strict, "dp-sales-orders-rg")
+
+
+def test_an_environment_outside_the_config_is_not_governed(config: GovernanceConfig) -> None:
+    tags = {"DataDomain": "sales", "DataProduct": "orders", "Environment": "staging"}
+    result = classify(config, config.landing_zones[0], "team-orders", tags)
+    assert result == Unclassified("environment 'staging' (from tags) is not configured")

@@ -97,3 +97,10 @@ def test_resource_uri_falls_back_to_subject(config: GovernanceConfig) -> None:
         data={"operationName": "Microsoft.Resources/subscriptions/resourceGroups/write"},
     )
     assert isinstance(route_event(config, parsed), ReconcileRequest)
+
+
+@pytest.mark.parametrize("group", ["..", ".", "dp-x-rg.", "a*b"])
+def test_events_naming_malformed_groups_are_ignored(config: GovernanceConfig, group: str) -> None:
+    uri = f"/subscriptions/{SUB}/resourceGroups/{group}"
+    decision = route_event(config, event("Microsoft.Resources/subscriptions/resourceGroups/write", uri))
+    assert decision == Ignored(f"malformed resource group name in {uri!r}")
