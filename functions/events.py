@@ -48,6 +48,12 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
             return
         log.info("event %s: reconciling %s (%s)", parsed.id, decision.group, decision.why)
         report = await engine.reconciler.reconcile_group(decision.group)
+        # Everything in the message text: the Functions worker does not forward ``extra`` fields.
+        details = "; ".join(action.describe() for action in report.plan)
+        if report.failed:
+            details = "; ".join(f"{result.action.key}: {result.error}" for result in report.failed)
+        elif report.reason and report.outcome is not Outcome.CHANGED:
+            details = report.reason
         level = logging.ERROR if report.outcome is Outcome.FAILED else logging.INFO
         log.log(
             level,
@@ -55,8 +61,7 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
             parsed.id,
             decision.group,
             report.outcome.value,
-            f" ({len(report.plan)} actions)" if report.plan else "",
-            extra={"dpgov_report": report.to_dict()},
+            f" ({details})" if details else "",
         )
 
     return bp

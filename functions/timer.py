@@ -35,13 +35,8 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
             log.warning("reconcile timer is past due; running now")
         engine = await provider.engine()
         report = await engine.reconciler.reconcile_all()
-        log.info(
-            "reconciled %d groups in %.0f ms: %s",
-            len(report.groups),
-            report.duration_ms,
-            report.counts,
-            extra={"dpgov_summary": report.to_dict()["summary"]},
-        )
+        counts = ", ".join(f"{outcome} {count}" for outcome, count in report.counts.items() if count)
+        log.info("reconciled %d groups in %.0f ms: %s", len(report.groups), report.duration_ms, counts or "nothing")
         changed = [group for group in report.groups if group.plan or group.failed]
         if changed:
             log.info("changes:\n%s", render_table(changed))

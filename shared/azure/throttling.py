@@ -8,9 +8,10 @@ come back together, mostly get throttled again, and some run out of retries. Thi
 the retry policy (so it gates every attempt) and keeps one gate per (subscription, class):
 
 - while the last response said tokens remain, requests pass untouched;
-- once the bucket is empty, requests are spaced at the refill rate;
-- a 429 closes the gate for its ``Retry-After``, for every request of that class, not only the one
-  that was throttled.
+- once the bucket is empty (the last count plus what ARM refilled since), requests are spaced at
+  the refill rate;
+- a 429 closes the gate for its ``Retry-After``, for every request of that class, including those
+  already waiting, not only the one that was throttled.
 
 So a large drift repair runs at close to the refill rate with few 429s, and a compliant estate
 (well inside the burst) never waits.
@@ -28,6 +29,7 @@ from azure.core.pipeline.policies import AsyncHTTPPolicy
 from azure.core.rest import AsyncHttpResponse, HttpRequest
 
 REFILL_PER_SECOND = {"reads": 25.0, "writes": 10.0, "deletes": 10.0}
+BURST = {"reads": 250, "writes": 200, "deletes": 200}
 _SUBSCRIPTION = re.compile(r"/subscriptions/([^/?]+)", re.IGNORECASE)
 
 
@@ -56,25 +58,36 @@ def retry_after_seconds(headers: object) -> float | None:
 @dataclass
 class _Gate:
     refill_per_second: float
-    remaining: int | None = None
+    burst: int
+    remaining: float | None = None  # tokens ARM reported at ``observed_at``
+    observed_at: float = 0.0
     closed_until: float = 0.0
     next_slot: float = 0.0
     in_flight: int = 0
 
+    def available(self, now: float) -> float | None:
+        """Tokens left now: the last report plus what ARM has refilled since, up to the burst."""
+        if self.remaining is None:
+            return None
+        return min(float(self.burst), self.remaining + (now - self.observed_at) * self.refill_per_second)
+
     def delay(self, now: float) -> float:
         """How long a request arriving now must wait; reserves its slot when pacing."""
         wait = max(0.0, self.closed_until - now)
-        if self.remaining is not None and self.remaining - self.in_flight <= 0:
-            slot = max(self.next_slot, now + wait)
+        available = self.available(now)
+        if self.remaining is not None and available is not None and available - self.in_flight < 1:
+            # Empty: go when ARM will have refilled a token for this request, one per refill interval.
+            refilled = self.observed_at + (self.in_flight + 1 - self.remaining) / self.refill_per_second
+            slot = max(self.next_slot, now + wait, refilled)
             self.next_slot = slot + 1.0 / self.refill_per_second
             wait = slot - now
         return wait
 
     def observe(self, status: int, remaining: int | None, retry_after: float | None, now: float) -> None:
         if remaining is not None:
-            self.remaining = remaining
+            self.remaining, self.observed_at = float(remaining), now
         if status == 429:
-            self.remaining = 0
+            self.remaining, self.observed_at = 0.0, now
             self.closed_until = max(self.closed_until, now + (retry_after if retry_after is not None else 1.0))
 
 
@@ -91,14 +104,15 @@ class ArmRateGate(AsyncHTTPPolicy[HttpRequest, AsyncHttpResponse]):
         key = (match.group(1).lower() if match else "", kind)
         gate = self._gates.get(key)
         if gate is None:
-            gate = self._gates[key] = _Gate(REFILL_PER_SECOND[kind])
+            gate = self._gates[key] = _Gate(REFILL_PER_SECOND[kind], BURST[kind])
         return gate, kind
 
     async def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
         gate, kind = self._gate(request.http_request)
         wait = gate.delay(time.monotonic())
-        if wait > 0:
+        while wait > 0:
             await asyncio.sleep(wait)
+            wait = gate.closed_until - time.monotonic()  # a 429 seen meanwhile holds this one too
         gate.in_flight += 1
         try:
             response = await self.next.send(request)

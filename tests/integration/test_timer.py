@@ -33,20 +33,25 @@ def test_timer_on_a_compliant_estate_reads_one_page_per_subscription_and_writes_
     summary = azure.control.request_summary()
     assert response.status_code in (200, 202)
     assert summary.writes == 0
-    assert summary.reads <= 2 + 1, "one list per subscription (+ a token)"
+    assert summary.by_operation.get("ResourceGroups_List") == 2, "one list per subscription"
+    assert summary.reads == 2, "and no read per group"
 
 
-def test_timer_raises_when_azure_keeps_failing_so_the_host_retries(azure: LocalAzure) -> None:
-    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}})
+async def test_timer_finishes_the_other_groups_then_raises_on_transient_failure(
+    azure: LocalAzure, arm: ResourceManagementClient
+) -> None:
     from emulator.client import FaultRule
 
-    azure.control.set_faults([FaultRule(status=503, rate=1.0, count=8, method="PATCH")])
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-sales-leads-rg": {}})
+    azure.control.set_faults([FaultRule(status=503, rate=1.0, count=8, method="PATCH", path="dp-sales-orders-rg")])
 
     response = azure.run_timer()
 
-    assert response.status_code == 500
+    assert response.status_code == 500, "raised, so the host's retry policy runs it again"
+    assert await tags_of(arm, "dp-sales-leads-rg") == governed("sales", "leads")
     azure.control.clear_faults()
     assert azure.run_timer().status_code in (200, 202)
+    assert await tags_of(arm, "dp-sales-orders-rg") == governed("sales", "orders")
 
 
 def test_drift_repair_beyond_the_write_burst_is_paced_not_failed(azure: LocalAzure) -> None:
