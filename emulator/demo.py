@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from azure.identity.aio import DefaultAzureCredential
+from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "governance.example.yaml"
 EMEA = "11111111-1111-1111-1111-111111111111"
 AMER = "22222222-2222-2222-2222-222222222222"
+TEAM_CLIENT_ID = "0b0e7a11-7ea4-4a11-9e11-00000000feed"  # a user-assigned identity of a product team
 
 
 @dataclass(frozen=True)
@@ -165,16 +166,18 @@ async def read_tags(endpoints: EmulatorEndpoints) -> dict[str, dict[str, str]]:
     return tags
 
 
-async def team_edits_a_governed_tag(endpoints: EmulatorEndpoints) -> None:
+async def team_edits_tags(endpoints: EmulatorEndpoints, group: str, tags: Mapping[str, str]) -> None:
+    """A product team edits tags with its own identity (as the portal's tag blade would)."""
     async with (
-        DefaultAzureCredential() as credential,
+        ManagedIdentityCredential(client_id=TEAM_CLIENT_ID) as credential,
         ResourceManagementClient(
             credential, EMEA, base_url=endpoints.url, connection_verify=str(endpoints.ca_bundle)
         ) as client,
     ):
-        patch = TagsPatchResource(operation="Merge", properties=Tags(tags={"CostCenter": "CC-TEAM-GUESS"}))
-        scope = f"/subscriptions/{EMEA}/resourceGroups/dp-sales-orders-rg"
+        patch = TagsPatchResource(operation="Merge", properties=Tags(tags=dict(tags)))
+        scope = f"/subscriptions/{EMEA}/resourceGroups/{group}"
         await (await client.tags.begin_update_at_scope(scope, patch)).result()
+        say(f"  the team (its own identity) merged {dict(tags)} into {group}")
 
 
 def governed_table(tags_by_group: Mapping[str, Mapping[str, str]]) -> tuple[str, list[str]]:
@@ -222,19 +225,28 @@ def main() -> int:
     with ExitStack() as stack:
         ca_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dpgov-demo-")))
         endpoints = stack.enter_context(start_emulator(ca_dir=ca_dir))
-        environment = {**endpoints.app_environment(), "GOVERNANCE_CONFIG": str(CONFIG_PATH)}
+        control = EmulatorControl(endpoints.url, str(endpoints.ca_bundle))
+        environment = {
+            **endpoints.app_environment(),
+            "GOVERNANCE_CONFIG": str(CONFIG_PATH),
+            "DPGOV_IDENTITY_OBJECT_ID": control.identity().principal_id,
+        }
         host = stack.enter_context(start_host(app="function_app:app", env=environment, cwd=ROOT))
         say(f"  emulator (ARM, managed identity, Event Grid): {endpoints.url}")
         say(f"  functions host (function_app.py):             {host.url}")
-        control = EmulatorControl(endpoints.url, str(endpoints.ca_bundle))
         control.seed_subscriptions([EMEA, AMER])
-        for subscription_id in (EMEA, AMER):
+        webhook = f"{host.url}/runtime/webhooks/eventgrid?functionName=on_resource_event"
+
+        def subscribe(subscription_id: str) -> None:
             control.add_event_subscription(
                 name=f"dpgov-{subscription_id[:8]}",
-                endpoint=f"{host.url}/runtime/webhooks/eventgrid?functionName=on_resource_event",
+                endpoint=webhook,
                 schema="EventGridSchema",
                 subscription_id=subscription_id,
             )
+
+        for subscription_id in (EMEA, AMER):
+            subscribe(subscription_id)
         say("  Event Grid subscriptions on both landing-zone subscriptions → on_resource_event (handshake done)")
 
         # The demo process is the platform engineer's workstation: same credential chain as the app.
@@ -254,10 +266,16 @@ def main() -> int:
         table, problems = governed_table(asyncio.run(read_tags(endpoints)))
         say(table)
 
-        heading("Drift: the orders team overwrites the governed CostCenter tag")
-        asyncio.run(team_edits_a_governed_tag(endpoints))
+        heading("Drift (1): the orders team overwrites the governed CostCenter tag")
+        asyncio.run(team_edits_tags(endpoints, "dp-sales-orders-rg", {"CostCenter": "CC-TEAM-GUESS"}))
         watch_events(control, seen)
         function_log.print_new()
+        say("  → repaired by the event itself: a tag change by another identity reconciles the group")
+
+        heading("Drift (2): a change whose event never arrives (Event Grid subscription paused)")
+        control.remove_event_subscription(f"dpgov-{EMEA[:8]}")
+        asyncio.run(team_edits_tags(endpoints, "dp-marketing-leads-tst-rg", {"Owner": "someone@contoso.com"}))
+        subscribe(EMEA)
         plan = requests.post(f"{host.url}/api/sync", params={"dryRun": "true"}, timeout=60).json()
         say(f"  POST /api/sync?dryRun=true → {plan['summary']['planned']} group(s) would change:")
         for group in plan["groups"]:

@@ -42,7 +42,7 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
             log.error("malformed event %s ignored: %s", getattr(event, "id", "?"), error)
             return
         engine = await provider.engine()
-        decision = route_event(engine.config, parsed)
+        decision = route_event(engine.config, parsed, own_object_id=engine.settings.identity_object_id)
         if isinstance(decision, Ignored):
             log.info("event %s (%s) acknowledged: %s", parsed.id, parsed.operation_name, decision.why)
             return

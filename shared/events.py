@@ -25,6 +25,7 @@ GROUP_OPERATIONS = frozenset(
         "microsoft.resources/subscriptions/resourcegroups/delete",
     }
 )
+TAG_OPERATIONS = frozenset({"microsoft.resources/tags/write", "microsoft.resources/tags/delete"})
 # Writes that are the app's own governance artefacts (or deployments, whose resources raise their
 # own events). Reacting to them would only feed back into another reconcile of the same group.
 IGNORED_OPERATION_PREFIXES = (
@@ -32,6 +33,8 @@ IGNORED_OPERATION_PREFIXES = (
     "microsoft.authorization/",
     "microsoft.resources/deployments/",
 )
+_GROUP_TAGS_SUFFIX = "/providers/microsoft.resources/tags/default"
+OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
 _RESOURCE_ID = re.compile(
     r"^/subscriptions/(?P<subscription>[^/]+)/resourcegroups/(?P<group>[^/]+)(?P<child>/providers/.+)?$",
     re.IGNORECASE,
@@ -53,6 +56,7 @@ class ResourceEvent:
     subject: str
     operation_name: str
     resource_uri: str
+    caller_object_id: str | None = None  # only compared with the app's own id; never logged
 
     @classmethod
     def from_fields(cls, *, id: str | None, event_type: str | None, subject: str | None, data: Any) -> ResourceEvent:
@@ -65,7 +69,11 @@ class ResourceEvent:
         operation = data.get("operationName") or ""
         if not isinstance(resource_uri, str) or not isinstance(operation, str):
             raise MalformedEvent(f"event {id}: resourceUri and operationName must be strings")
-        return cls(id, event_type, subject or "", operation, resource_uri)
+        claims = data.get("claims")
+        caller = None
+        if isinstance(claims, Mapping):
+            caller = next((str(claims[name]) for name in OBJECT_ID_CLAIMS if claims.get(name)), None)
+        return cls(id, event_type, subject or "", operation, resource_uri, caller.lower() if caller else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +91,16 @@ class Ignored:
     why: str
 
 
-def route_event(config: GovernanceConfig, event: ResourceEvent) -> ReconcileRequest | Ignored:
-    """Decide what an event asks of the app."""
+def route_event(
+    config: GovernanceConfig, event: ResourceEvent, *, own_object_id: str | None = None
+) -> ReconcileRequest | Ignored:
+    """Decide what an event asks of the app.
+
+    ``own_object_id`` is the app's own principal. When it is known, a tag change on a group made by
+    anyone else (a team editing tags in the portal) reconciles the group at once, while the app's
+    own tag writes are still acknowledged untouched; without it, every tag event is left to the
+    timer, since the app cannot tell its own writes from others'.
+    """
     if event.event_type.lower() not in HANDLED_EVENT_TYPES:
         return Ignored(f"event type {event.event_type} is not handled")
     match = _RESOURCE_ID.match(event.resource_uri)
@@ -104,6 +120,14 @@ def route_event(config: GovernanceConfig, event: ResourceEvent) -> ReconcileRequ
         if operation in GROUP_OPERATIONS:
             return ReconcileRequest(ref, f"resource group event {event.operation_name}")
         return Ignored(f"operation {event.operation_name or '(none)'} on a resource group is not handled")
+    if operation in TAG_OPERATIONS and match["child"].lower() == _GROUP_TAGS_SUFFIX:
+        if own_object_id is None or event.caller_object_id is None:
+            return Ignored(f"{event.operation_name}: cannot tell the app's own tag writes from others' (timer repairs)")
+        if event.caller_object_id == own_object_id.lower():
+            return Ignored(f"{event.operation_name}: the app's own tag write")
+        if not may_be_data_product(config, group_name):
+            return Ignored(f"resource group {group_name} cannot be a data product")
+        return ReconcileRequest(ref, f"group tags changed by another identity: {event.operation_name}")
     if operation.startswith(IGNORED_OPERATION_PREFIXES):
         return Ignored(f"{event.operation_name}: a governance write like the app's own (timer repairs drift)")
     if not operation.endswith(("/write", "/delete")):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config import ConfigError
+from shared.config import SUBSCRIPTION_ID_PATTERN, ConfigError
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_RECONCILE_SCHEDULE = "0 */30 * * * *"
@@ -21,6 +22,7 @@ class Settings:
     arm_endpoint: str = DEFAULT_ARM_ENDPOINT
     max_concurrency: int = 16
     request_timeout_seconds: float = 60.0
+    identity_object_id: str | None = None  # the app's own principal: its tag writes raise events too
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -31,6 +33,7 @@ class Settings:
             arm_endpoint=(env.get("DPGOV_ARM_ENDPOINT") or DEFAULT_ARM_ENDPOINT).rstrip("/"),
             max_concurrency=_positive_int(env, "DPGOV_MAX_CONCURRENCY", 16),
             request_timeout_seconds=float(_positive_int(env, "DPGOV_REQUEST_TIMEOUT_SECONDS", 60)),
+            identity_object_id=_object_id(env, "DPGOV_IDENTITY_OBJECT_ID"),
         )
 
 
@@ -38,6 +41,15 @@ def reconcile_schedule(environ: Mapping[str, str] | None = None) -> str:
     """The timer's NCRONTAB expression (six fields, seconds first); every 30 minutes by default."""
     env = os.environ if environ is None else environ
     return env.get("DPGOV_RECONCILE_SCHEDULE") or DEFAULT_RECONCILE_SCHEDULE
+
+
+def _object_id(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(SUBSCRIPTION_ID_PATTERN, raw):
+        raise ConfigError(f"app setting {name} must be an object id (a GUID), got {raw!r}")
+    return raw.lower()
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from azure.identity.aio import DefaultAzureCredential
+from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from emulator.client import EmulatorControl
@@ -41,7 +41,12 @@ def app_environment(emulator: EmulatorEndpoints) -> Iterator[dict[str, str]]:
 
     Also applied to this process, so in-process engine tests use the same credential chain.
     """
-    environment = {**emulator.app_environment(), "GOVERNANCE_CONFIG": str(EXAMPLE_CONFIG)}
+    identity = EmulatorControl(emulator.url, str(emulator.ca_bundle)).identity()
+    environment = {
+        **emulator.app_environment(),
+        "GOVERNANCE_CONFIG": str(EXAMPLE_CONFIG),
+        "DPGOV_IDENTITY_OBJECT_ID": identity.principal_id,  # as infra sets it from the identity
+    }
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     yield environment
@@ -107,6 +112,19 @@ async def arm(app_environment: dict[str, str]) -> AsyncIterator[ResourceManageme
     """An ARM client for the landing zone EMEA, as a platform engineer's script would use it."""
     async with (
         DefaultAzureCredential() as credential,
+        ResourceManagementClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
+    ):
+        yield client
+
+
+TEAM_CLIENT_ID = "0b0e7a11-7ea4-4a11-9e11-00000000feed"
+
+
+@pytest.fixture
+async def team_arm(app_environment: dict[str, str]) -> AsyncIterator[ResourceManagementClient]:
+    """An ARM client acting as a product team's own identity, not the app's."""
+    async with (
+        ManagedIdentityCredential(client_id=TEAM_CLIENT_ID) as credential,
         ResourceManagementClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
     ):
         yield client

@@ -166,3 +166,21 @@ async def test_terminal_failure_on_an_event_is_logged_and_acknowledged(azure: Lo
 
     assert response.status_code == 202, "Event Grid must not redeliver what cannot succeed"
     assert len(tag_writes(azure.control)) == 1
+
+
+async def test_a_team_overwriting_a_governed_tag_is_repaired_by_its_own_event(
+    azure: LocalAzure, arm: ResourceManagementClient, team_arm: ResourceManagementClient
+) -> None:
+    from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
+
+    await arm.resource_groups.create_or_update("dp-sales-orders-rg", {"location": "westeurope"})
+    azure.control.wait_for_deliveries_idle(timeout=15)
+    scope = f"/subscriptions/{EMEA}/resourceGroups/dp-sales-orders-rg"
+    edit = TagsPatchResource(operation="Merge", properties=Tags(tags={"CostCenter": "CC-TEAM", "team": "orders"}))
+    azure.control.clear_requests()
+
+    await (await team_arm.tags.begin_update_at_scope(scope, edit)).result()
+    azure.control.wait_for_deliveries_idle(timeout=15)
+
+    assert await tags_of(arm, "dp-sales-orders-rg") == {**governed("sales", "orders"), "team": "orders"}
+    assert len(tag_writes(azure.control)) == 2, "the team's edit and one repair; the repair's own event ends there"

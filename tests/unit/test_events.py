@@ -104,3 +104,48 @@ def test_events_naming_malformed_groups_are_ignored(config: GovernanceConfig, gr
     uri = f"/subscriptions/{SUB}/resourceGroups/{group}"
     decision = route_event(config, event("Microsoft.Resources/subscriptions/resourceGroups/write", uri))
     assert decision == Ignored(f"malformed resource group name in {uri!r}")
+
+
+APP = "aaaaaaaa-0000-0000-0000-000000000001"
+TEAM = "bbbbbbbb-0000-0000-0000-000000000002"
+OID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+
+
+def tag_event(caller: str | None) -> ResourceEvent:
+    uri = f"/subscriptions/{SUB}/resourceGroups/dp-sales-orders-rg/providers/Microsoft.Resources/tags/default"
+    data: dict[str, object] = {"operationName": "Microsoft.Resources/tags/write", "resourceUri": uri}
+    if caller is not None:
+        data["claims"] = {OID: caller.upper()}
+    return ResourceEvent.from_fields(
+        id="e1", event_type="Microsoft.Resources.ResourceWriteSuccess", subject=uri, data=data
+    )
+
+
+def test_a_tag_change_by_someone_else_reconciles_the_group_at_once(config: GovernanceConfig) -> None:
+    decision = route_event(config, tag_event(TEAM), own_object_id=APP)
+    assert isinstance(decision, ReconcileRequest)
+    assert decision.group == GroupRef(SUB, "dp-sales-orders-rg")
+
+
+def test_the_apps_own_tag_write_is_recognised_by_its_object_id(config: GovernanceConfig) -> None:
+    assert route_event(config, tag_event(APP), own_object_id=APP) == Ignored(
+        "Microsoft.Resources/tags/write: the app's own tag write"
+    )
+
+
+@pytest.mark.parametrize(("caller", "own"), [(TEAM, None), (None, APP)])
+def test_tag_events_are_left_to_the_timer_when_the_caller_cannot_be_told_apart(
+    config: GovernanceConfig, caller: str | None, own: str | None
+) -> None:
+    assert isinstance(route_event(config, tag_event(caller), own_object_id=own), Ignored)
+
+
+def test_tag_changes_on_resources_inside_the_group_are_not_governed(config: GovernanceConfig) -> None:
+    uri = f"/subscriptions/{SUB}/resourceGroups/dp-sales-orders-rg/providers/Microsoft.Storage/storageAccounts/st/providers/Microsoft.Resources/tags/default"
+    event = ResourceEvent.from_fields(
+        id="e1",
+        event_type="Microsoft.Resources.ResourceWriteSuccess",
+        subject=uri,
+        data={"operationName": "Microsoft.Resources/tags/write", "resourceUri": uri, "claims": {OID: TEAM}},
+    )
+    assert isinstance(route_event(config, event, own_object_id=APP), Ignored)
