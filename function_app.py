@@ -15,8 +15,7 @@ from shared.engine import EngineProvider
 for noisy in ("azure.core.pipeline.policies.http_logging_policy", "azure.identity"):
     logging.getLogger(noisy).setLevel(logging.WARNING)
 
-# Lives as long as the worker process; its session and credential close with the process (the
-# Python worker offers no shutdown hook to close them earlier).
+# Lives as long as the worker; its clients close when the worker's event loop shuts down.
 provider = EngineProvider()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)

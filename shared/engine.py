@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from shared.azure.clients import open_arm_clients
+from shared.azure.clients import ArmClients
 from shared.azure.resource_groups import ResourceGroups
 from shared.config import GovernanceConfig, load_config
 from shared.reconciler import Reconciler
@@ -29,13 +29,20 @@ class Engine:
     reconciler: Reconciler
 
 
+def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> tuple[Engine, ArmClients]:
+    """The engine and the clients it owns (close them when done); call from a coroutine."""
+    config = config if config is not None else load_config(settings.governance_config)
+    clients = ArmClients.connect(settings)
+    reconciler = Reconciler(config, ResourceGroups(clients), max_concurrency=settings.max_concurrency)
+    return Engine(settings, config, reconciler), clients
+
+
 @asynccontextmanager
 async def open_engine(settings: Settings, config: GovernanceConfig | None = None) -> AsyncIterator[Engine]:
     """An engine whose clients are closed on exit (CLI, benchmarks, tests)."""
-    config = config if config is not None else load_config(settings.governance_config)
-    async with open_arm_clients(settings) as clients:
-        groups = ResourceGroups(clients)
-        yield Engine(settings, config, Reconciler(config, groups, max_concurrency=settings.max_concurrency))
+    engine, clients = build_engine(settings, config)
+    async with clients:
+        yield engine
 
 
 class EngineProvider:
@@ -49,7 +56,7 @@ class EngineProvider:
         self._settings = settings
         self._engine: Engine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stack: AsyncExitStack | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self._lock: asyncio.Lock | None = None
 
     def settings(self) -> Settings:
@@ -66,15 +73,27 @@ class EngineProvider:
         if self._engine is not None and self._loop is loop:
             return self._engine
         if self._lock is None or self._loop is not loop:
-            self._lock, self._loop, self._engine, self._stack = asyncio.Lock(), loop, None, None
+            self._lock, self._loop, self._engine, self._keeper = asyncio.Lock(), loop, None, None
         async with self._lock:
             if self._engine is None:
-                stack = AsyncExitStack()
-                self._engine = await stack.enter_async_context(open_engine(self._settings()))
-                self._stack = stack
+                self._engine, clients = build_engine(self._settings())
+                self._keeper = loop.create_task(_close_with_the_loop(clients), name="dpgov-engine-keeper")
             return self._engine
 
     async def close(self) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._engine, self._stack = None, None
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
+        self._engine, self._keeper = None, None
+
+
+async def _close_with_the_loop(clients: ArmClients) -> None:
+    """Hold the clients until the event loop shuts down (which cancels this task), then close them.
+
+    The worker offers no shutdown hook; this ties the session's and credential's lifetime to the
+    loop's, so they close cleanly instead of being finalised half-way through interpreter exit.
+    """
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await clients.close()

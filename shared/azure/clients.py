@@ -9,8 +9,6 @@ pooled across subscriptions, and one credential so a token is fetched once and c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -83,6 +81,7 @@ class ArmClients:
         self._session = session
         self._resources: dict[str, ResourceManagementClient] = {}
         self._rate_gate = ArmRateGate()
+        self._owned: tuple[aiohttp.ClientSession, AsyncTokenCredential] | None = None
 
     def _transport(self) -> AioHttpTransport:
         # azure-core passes its own per-request timeouts (300 s by default), which override the
@@ -109,23 +108,36 @@ class ArmClients:
             self._resources[key] = client
         return client
 
+    @classmethod
+    def connect(cls, settings: Settings) -> ArmClients:
+        """A credential, a session and (lazily) clients that this object owns; call from a coroutine.
+
+        Deliberately not an async generator: the Functions worker keeps the clients for the life of
+        the process, and a suspended generator would be finalised noisily at loop shutdown.
+        """
+        credential = SingleFlightCredential(DefaultAzureCredential())
+        session = aiohttp.ClientSession()
+        clients = cls(
+            credential,
+            endpoint=settings.arm_endpoint,
+            session=session,
+            timeout_seconds=settings.request_timeout_seconds,
+        )
+        clients._owned = (session, credential)
+        return clients
+
     async def close(self) -> None:
         for client in self._resources.values():
             await client.close()
         self._resources.clear()
+        if self._owned is not None:
+            session, credential = self._owned
+            await session.close()
+            await credential.close()
+            self._owned = None
 
+    async def __aenter__(self) -> ArmClients:
+        return self
 
-@asynccontextmanager
-async def open_arm_clients(settings: Settings) -> AsyncIterator[ArmClients]:
-    """The credential, session and clients for one run of the app; all closed on exit."""
-    credential = SingleFlightCredential(DefaultAzureCredential())
-    session = aiohttp.ClientSession()
-    clients = ArmClients(
-        credential, endpoint=settings.arm_endpoint, session=session, timeout_seconds=settings.request_timeout_seconds
-    )
-    try:
-        yield clients
-    finally:
-        await clients.close()
-        await session.close()
-        await credential.close()
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
