@@ -248,9 +248,7 @@ def _group(state: EmulatorState, call: ArmCall, target: ResourceGroupItem) -> Ar
         group = store.group(target.subscription_id, target.group)
         event = _event(call, "delete", call.path, GROUP_DELETE, update=True)
         job = state.deletions.start(group, event)
-        api_version = call.query.get("api-version", "")
-        location = f"{call.base_url}/subscriptions/{group.subscription_id}/operationresults/{job.token}"
-        return ArmResponse(202, None, {"Location": f"{location}?api-version={api_version}", "Retry-After": "0"})
+        return ArmResponse(202, None, _lro_headers(state, call, group.subscription_id, job.token))
     raise _method_not_allowed(call, "GET, HEAD, PUT, PATCH, DELETE")
 
 
@@ -292,9 +290,18 @@ def _operation_result(state: EmulatorState, call: ArmCall, target: OperationResu
     state.store.subscription(target.subscription_id)
     if state.deletions.poll(target.subscription_id, target.job):
         return ArmResponse(200)
+    return ArmResponse(202, None, _lro_headers(state, call, target.subscription_id, target.job))
+
+
+def _lro_headers(state: EmulatorState, call: ArmCall, subscription_id: str, job: str) -> dict[str, str]:
+    """``Location`` and ``Retry-After`` of a running group deletion, on the 202 and on every 202 poll.
+
+    ``Retry-After`` comes from the settings (see ``DEFAULT_LRO_RETRY_AFTER``): always whole
+    seconds as ARM sends them, never a fraction that only this emulator would send.
+    """
     api_version = call.query.get("api-version", "")
-    location = f"{call.base_url}/subscriptions/{target.subscription_id}/operationresults/{target.job}"
-    return ArmResponse(202, None, {"Location": f"{location}?api-version={api_version}", "Retry-After": "0"})
+    location = f"{call.base_url}/subscriptions/{subscription_id}/operationresults/{job}"
+    return {"Location": f"{location}?api-version={api_version}", "Retry-After": str(state.settings.lro_retry_after)}
 
 
 # -- resources -------------------------------------------------------------------------------------

@@ -118,6 +118,14 @@ class EmulatorControl:
     def set_page_size(self, page_size: int) -> None:
         self._call("PUT", "/settings", {"pageSize": page_size})
 
+    def set_lro_retry_after(self, seconds: int) -> None:
+        """The ``Retry-After`` of group-delete 202s (default 1; ARM sends 15, sometimes 0).
+
+        azure-core waits exactly this long between polls; with 0 it falls back to the caller's
+        ``polling_interval`` (30 s unless set), as it does against ARM.
+        """
+        self._call("PUT", "/settings", {"lroRetryAfter": seconds})
+
     # -- behaviour -------------------------------------------------------------------------------
 
     def set_latency(self, ms: float) -> None:

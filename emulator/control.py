@@ -22,6 +22,7 @@ from .errors import error_body
 from .eventgrid import EventSubscription, HandshakeError
 from .gateway import STATE_KEY
 from .requestlog import summarize
+from .state import EmulatorState
 
 __all__ = ["CONTROL_PREFIX", "add_control_routes"]
 
@@ -96,7 +97,7 @@ async def get_state(request: web.Request) -> web.StreamResponse:
     return _ok(
         {
             **state.store.dump(),
-            "settings": {"pageSize": state.settings.page_size, "latencyMs": state.settings.latency_ms},
+            "settings": _settings_json(state),
             "throttling": state.throttle.enabled,
             "eventSubscriptions": [s.to_json() for s in state.publisher.subscriptions()],
             "delivery": state.publisher.settings.to_json(),
@@ -125,7 +126,17 @@ async def put_settings(request: web.Request) -> web.StreamResponse:
         if not isinstance(size, int) or size < 1:
             raise BadControlRequest("'pageSize' must be a positive integer")
         state.settings.page_size = size
-    return _ok({"pageSize": state.settings.page_size, "latencyMs": state.settings.latency_ms})
+    if "lroRetryAfter" in body:
+        seconds = body["lroRetryAfter"]
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+            raise BadControlRequest("'lroRetryAfter' must be a non-negative integer (seconds)")
+        state.settings.lro_retry_after = seconds
+    return _ok(_settings_json(state))
+
+
+def _settings_json(state: EmulatorState) -> dict[str, Any]:
+    settings = state.settings
+    return {"pageSize": settings.page_size, "latencyMs": settings.latency_ms, "lroRetryAfter": settings.lro_retry_after}
 
 
 async def put_faults(request: web.Request) -> web.StreamResponse:

@@ -3,7 +3,9 @@
 ``DELETE`` answers 202 with a ``Location`` under ``/subscriptions/{sub}/operationresults/…``; the
 group stays visible with ``provisioningState: Deleting`` until the job finishes, then disappears
 with everything in it, and only then is the delete event published. A job finishes on its second
-poll or after a short delay, whichever comes first, so SDK pollers see one 202 and tests stay fast.
+poll or after a short delay, whichever comes first. The delay is shorter than the smallest non-zero
+``Retry-After`` the 202 carries (whole seconds, see ``state.DEFAULT_LRO_RETRY_AFTER``): azure-core
+polls once straight away (202) and, after waiting ``Retry-After``, finds the job done.
 """
 
 from __future__ import annotations

@@ -20,9 +20,13 @@ from .store import Store
 from .throttling import Throttle
 from .tokens import TokenIssuer
 
-__all__ = ["DEFAULT_PAGE_SIZE", "DEFAULT_TENANT_ID", "EmulatorState", "Settings"]
+__all__ = ["DEFAULT_LRO_RETRY_AFTER", "DEFAULT_PAGE_SIZE", "DEFAULT_TENANT_ID", "EmulatorState", "Settings"]
 
 DEFAULT_PAGE_SIZE = 100
+# ARM answers a group delete with ``Retry-After: 15`` (recordings also show 0). azure-core treats 0
+# as "no header" and then waits its own polling interval, 30 s by default; 1 is a real whole-second
+# value that keeps an SDK caller with default settings fast. Set 15 to wait as long as ARM asks.
+DEFAULT_LRO_RETRY_AFTER = 1
 DEFAULT_TENANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://dpgov.invalid/emulator/tenant"))
 
 
@@ -32,6 +36,7 @@ class Settings:
 
     page_size: int = DEFAULT_PAGE_SIZE
     latency_ms: float = 0.0
+    lro_retry_after: int = DEFAULT_LRO_RETRY_AFTER
 
 
 class EmulatorState:

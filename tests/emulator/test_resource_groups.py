@@ -11,7 +11,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.identity.aio import DefaultAzureCredential
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
-from emulator.client import EmulatorControl, SeedResource, SeedResourceGroup, SeedSubscription
+from emulator.client import EmulatorControl, EmulatorControlError, SeedResource, SeedResourceGroup, SeedSubscription
 from emulator.process import EmulatorEndpoints
 from tests.emulator.conftest import SUB, client_options
 
@@ -183,11 +183,13 @@ async def test_delete_answers_202_with_location_and_retry_after(
     async with http.delete(f"{emulator.url}/subscriptions/{SUB}/resourcegroups/rg-x?{API}", headers=auth) as response:
         location = response.headers["Location"]
         assert response.status == 202
-        assert response.headers["Retry-After"] == "0"
+        assert response.headers["Retry-After"] == "1"
+        assert response.headers["x-ms-ratelimit-remaining-subscription-deletes"]
         assert await response.read() == b""
     assert location.startswith(f"{emulator.url}/subscriptions/{SUB}/operationresults/")
     async with http.get(location, headers=auth) as first:
         assert first.status == 202
+        assert first.headers["Retry-After"] == "1"
     async with http.get(location, headers=auth) as second:
         assert second.status == 200
         assert await second.read() == b""
@@ -209,3 +211,42 @@ async def test_delete_completes_on_its_own_without_polling(
     await asyncio.sleep(0.5)
 
     assert await arm.resource_groups.check_existence("rg-y") is False
+
+
+@pytest.mark.parametrize("seconds", [0, 15])
+async def test_delete_retry_after_is_a_setting_in_whole_seconds(
+    control: EmulatorControl, emulator: EmulatorEndpoints, http: aiohttp.ClientSession, token: str, seconds: int
+) -> None:
+    control.seed_groups(SUB, {"rg-x": {}})
+    control.set_lro_retry_after(seconds)
+    auth = {"Authorization": f"Bearer {token}"}
+
+    async with http.delete(f"{emulator.url}/subscriptions/{SUB}/resourcegroups/rg-x?{API}", headers=auth) as response:
+        location = response.headers["Location"]
+        assert response.headers["Retry-After"] == str(seconds)
+    async with http.get(location, headers=auth) as poll:
+        assert (poll.status, poll.headers["Retry-After"]) == (202, str(seconds))
+
+
+async def test_sdk_with_its_default_polling_interval_finishes_a_delete_in_about_a_second(
+    emulator: EmulatorEndpoints, control: EmulatorControl, credential: DefaultAzureCredential
+) -> None:
+    """azure-core ignores ``Retry-After: 0`` and would poll after its default 30 s; 1 s it honours."""
+    control.seed_groups(SUB, {"rg-slow": {}})
+    options = {key: value for key, value in client_options(emulator).items() if key != "polling_interval"}
+    async with ResourceManagementClient(credential, SUB, **options) as client:
+        started = asyncio.get_running_loop().time()
+        await (await client.resource_groups.begin_delete("rg-slow")).result()
+        elapsed = asyncio.get_running_loop().time() - started
+
+    assert 1.0 <= elapsed < 5.0
+    polls = [entry.status for entry in control.requests_log() if entry.operation == "OperationResults_Get"]
+    assert polls == [202, 200], "azure-core polls once at once, then once after Retry-After"
+
+
+def test_lro_retry_after_setting_refuses_non_integers(control: EmulatorControl) -> None:
+    with pytest.raises(EmulatorControlError):
+        control.set_lro_retry_after(0.5)  # type: ignore[arg-type]
+    with pytest.raises(EmulatorControlError):
+        control.set_lro_retry_after(-1)
+    assert control.state()["settings"]["lroRetryAfter"] == 1
