@@ -170,6 +170,7 @@ class EventGridPublisher:
                 data=body,
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=HANDSHAKE_TIMEOUT_SECONDS),
+                allow_redirects=False,
             ) as response:
                 text = await response.text()
                 status = response.status
@@ -200,6 +201,7 @@ class EventGridPublisher:
                 subscription.endpoint,
                 headers={"WebHook-Request-Origin": ORIGIN},
                 timeout=aiohttp.ClientTimeout(total=HANDSHAKE_TIMEOUT_SECONDS),
+                allow_redirects=False,
             ) as response:
                 status = response.status
                 allowed = response.headers.get("WebHook-Allowed-Origin", "")
@@ -303,7 +305,11 @@ class EventGridPublisher:
     async def _attempt(self, endpoint: str, body: str, headers: dict[str, str], limit: float) -> int | None:
         try:
             async with self.session.post(
-                endpoint, data=body.encode("utf-8"), headers=headers, timeout=aiohttp.ClientTimeout(total=limit)
+                endpoint,
+                data=body.encode("utf-8"),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=limit),
+                allow_redirects=False,  # Event Grid counts a 3xx as a failed attempt; it does not follow it
             ) as response:
                 await response.read()
                 return response.status

@@ -184,6 +184,22 @@ async def test_a_500_is_retried_until_delivered(
     assert [n.headers["aeg-delivery-count"] for n in webhook.notifications()] == ["0", "1", "2"]
 
 
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_redirect_is_a_failed_attempt_not_followed(
+    arm: ResourceManagementClient, control: EmulatorControl, webhook: WebhookReceiver, status: int
+) -> None:
+    """Event Grid's success is 200-204 only: "Everything else, including 3xx, counts as failure"."""
+    subscribe(control, webhook)
+    webhook.statuses.append(status)
+
+    await arm.resource_groups.create_or_update("rg-ev", {"location": "westeurope"})
+    control.wait_for_deliveries_idle(timeout=5)
+
+    [delivery] = control.deliveries()
+    assert (delivery.outcome, list(delivery.statuses)) == ("delivered", [status, 200])
+    assert [n.headers["aeg-delivery-count"] for n in webhook.notifications()] == ["0", "1"]
+
+
 @pytest.mark.parametrize("status", [400, 401, 403, 413])
 async def test_a_no_retry_status_drops_the_event(
     arm: ResourceManagementClient, control: EmulatorControl, webhook: WebhookReceiver, status: int

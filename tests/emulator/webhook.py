@@ -2,7 +2,7 @@
 
 It runs its own event loop in a background thread so that test code may call the synchronous
 control client (which blocks) while the emulator is delivering to it. Responses are scripted: a
-queue of statuses answers notifications (then 200), and the handshake can be made to fail.
+queue of statuses answers notifications (then 200; a 3xx redirects back to the hook), and the handshake can be made to fail.
 """
 
 from __future__ import annotations
@@ -84,6 +84,9 @@ class WebhookReceiver:
             return web.json_response({"validationResponse": body[0]["data"]["validationCode"]})
         with self._lock:
             status = self.statuses.popleft() if self.statuses else 200
+        if 300 <= status < 400:
+            # A redirect back here: a client that followed it would get the next scripted status.
+            return web.Response(status=status, headers={"Location": self.url})
         return web.Response(status=status)
 
     def notifications(self) -> list[Received]:
