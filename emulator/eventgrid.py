@@ -294,13 +294,16 @@ class EventGridPublisher:
             if status in NO_RETRY_STATUSES:
                 record.outcome = "dropped"
                 return
-            step = RETRY_SCHEDULE[min(record.attempts - 1, len(RETRY_SCHEDULE) - 1)]
-            delay = max(step, MINIMUM_RETRY_AFTER.get(status or 0, 0)) * settings.retry_scale
-            ttl = DEFAULT_TTL_SECONDS * settings.retry_scale
-            if record.attempts >= settings.max_attempts or time.monotonic() - started + delay > ttl:
+            if record.attempts >= settings.max_attempts:
                 record.outcome = "exhausted"
                 return
-            await asyncio.sleep(delay)
+            step = RETRY_SCHEDULE[min(record.attempts - 1, len(RETRY_SCHEDULE) - 1)]
+            await asyncio.sleep(max(step, MINIMUM_RETRY_AFTER.get(status or 0, 0)) * settings.retry_scale)
+            # Event Grid checks the time to live only when the next scheduled attempt comes round, so
+            # an event whose TTL ends between two attempts stays pending until then.
+            if time.monotonic() - started > DEFAULT_TTL_SECONDS * self.settings.retry_scale:
+                record.outcome = "exhausted"
+                return
 
     async def _attempt(self, endpoint: str, body: str, headers: dict[str, str], limit: float) -> int | None:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
@@ -226,6 +228,25 @@ async def test_max_attempts_exhausts_a_failing_delivery(
 
     [delivery] = control.deliveries()
     assert (delivery.outcome, delivery.attempts) == ("exhausted", 2)
+
+
+async def test_time_to_live_is_checked_only_at_the_next_scheduled_attempt(
+    arm: ResourceManagementClient, control: EmulatorControl, webhook: WebhookReceiver
+) -> None:
+    """At scale 1e-5 the 24 h TTL is 0.864 s; the 11th attempt comes at 0.82 s, the 12th would at 1.25 s."""
+    subscribe(control, webhook)
+    control.set_delivery(retry_scale=0.00001)
+    webhook.statuses.extend([500] * 30)
+
+    started = time.monotonic()
+    await arm.resource_groups.create_or_update("rg-ev", {"location": "westeurope"})
+    control.wait_for_deliveries_idle(timeout=10)
+    elapsed = time.monotonic() - started
+
+    [delivery] = control.deliveries()
+    assert delivery.outcome == "exhausted"
+    assert delivery.attempts < 30
+    assert elapsed >= 1440 * 60 * 0.00001, "dropped before its time to live ran out"
 
 
 async def test_duplicates_deliver_each_event_more_than_once(
