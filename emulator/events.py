@@ -17,9 +17,6 @@ from .tokens import Caller
 
 __all__ = ["OperationContext", "resource_event", "to_cloud_event", "validation_event"]
 
-CONTRIBUTOR_ROLE_ID = "b24988ac6180420ab88820f7382dd24c"
-_EVIDENCE_NAMESPACE = uuid.UUID("0c8d2a7e-2b9f-4e43-8f6e-59a1e3b7c2d4")
-
 
 @dataclass(frozen=True)
 class OperationContext:
@@ -44,19 +41,13 @@ def resource_event(
     include_http_request: bool,
 ) -> dict[str, Any]:
     """One event in the Event Grid schema for a successful ARM operation."""
-    principal = context.caller.object_id
     data: dict[str, Any] = {
         "authorization": {
             "scope": subject,
             "action": operation_name,
-            "evidence": {
-                "role": "Contributor",
-                "roleAssignmentScope": f"/subscriptions/{context.subscription_id}",
-                "roleAssignmentId": uuid.uuid5(_EVIDENCE_NAMESPACE, f"{context.subscription_id}/{principal}").hex,
-                "roleDefinitionId": CONTRIBUTOR_ROLE_ID,
-                "principalId": principal.replace("-", ""),
-                "principalType": "ServicePrincipal",
-            },
+            # Write and delete events carry only the role; the role assignment and principal appear
+            # in the evidence of Action events alone (events.md §2), so nobody may rely on them here.
+            "evidence": {"role": "Contributor"},
         },
         "claims": context.caller.event_claims(),
         "correlationId": context.correlation_id,

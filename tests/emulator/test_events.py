@@ -106,6 +106,8 @@ async def test_group_create_update_tag_write_and_delete_emit_the_azure_events(
         assert data["resourceProvider"] == data["operationName"].split("/")[0]
         assert data["resourceUri"] == event["subject"]
         assert data["authorization"]["action"] == data["operationName"]
+        assert data["authorization"]["scope"] == event["subject"]
+        assert data["authorization"]["evidence"] == {"role": "Contributor"}, "no principal outside Action events"
         assert data["claims"]["http://schemas.microsoft.com/identity/claims/objectidentifier"] == identity.principal_id
         assert data["correlationId"]
     first_delivery = webhook.notifications()[0]
