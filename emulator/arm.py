@@ -227,8 +227,8 @@ def _tags_match(tags: Mapping[str, str], clauses: list[FilterClause]) -> bool:
 def _group(state: EmulatorState, call: ArmCall, target: ResourceGroupItem) -> ArmResponse:
     store = state.store
     if call.method == "HEAD":
-        store.subscription(target.subscription_id)
-        return ArmResponse(204 if store.find_group(target.subscription_id, target.group) else 404)
+        store.group(target.subscription_id, target.group)  # ARM's 404 (headers, no body) if missing
+        return ArmResponse(204)
     if call.method == "GET":
         return ArmResponse(200, store.group(target.subscription_id, target.group).to_json())
     if call.method == "PUT":

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "GATEWAY_FAILURE",
     "ArmError",
     "error_body",
     "invalid_request_content",
@@ -38,8 +39,12 @@ class ArmError(Exception):
         return error_body(self.code, self.message)
 
 
+# ARM's front door (not a resource provider) answers these; it says so in ``x-ms-failure-cause``.
+GATEWAY_FAILURE = {"x-ms-failure-cause": "gateway"}
+
+
 def resource_group_not_found(name: str) -> ArmError:
-    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.", GATEWAY_FAILURE)
 
 
 def subscription_not_found(subscription_id: str) -> ArmError:

@@ -111,7 +111,9 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
             headers=headers,
         )
     except ArmError as error:
-        response = json_response(error.status, None if method == "HEAD" else error.body(), {**headers, **error.headers})
+        # For HEAD aiohttp sends the headers of this body (Content-Length included) but not the body,
+        # which is what ARM does: a HEAD of a missing group is a 404 with Content-Length: 104.
+        response = json_response(error.status, error.body(), {**headers, **error.headers})
     if response is not None and half_latency > 0:
         await asyncio.sleep(half_latency)
     state.requests.record(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from .errors import ArmError
+from .errors import GATEWAY_FAILURE, ArmError
 
 __all__ = ["MAX_TAGS", "TagOperation", "apply_tag_patch", "find_tag", "parse_tags", "validate_tags"]
 
@@ -70,6 +70,7 @@ def validate_tags(tags: Mapping[str, str]) -> None:
                 400,
                 "InvalidTagName",
                 "The tag name must be non-null, non-empty and non-whitespace only. Please provide an actual value.",
+                GATEWAY_FAILURE,
             )
         if len(name) > MAX_NAME_LENGTH:
             raise ArmError(

@@ -154,6 +154,32 @@ async def test_head_of_a_missing_group_is_404_with_an_empty_body(
     ) as response:
         assert response.status == 404
         assert await response.read() == b""
+        assert response.headers["x-ms-failure-cause"] == "gateway"
+        assert int(response.headers["Content-Length"]) > 0, "the length of the GET's error body, as ARM sends"
+
+
+@pytest.mark.usefixtures("control")
+async def test_front_door_errors_name_the_gateway_as_their_cause(
+    emulator: EmulatorEndpoints, http: aiohttp.ClientSession, token: str
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with http.get(f"{emulator.url}/subscriptions/{SUB}/resourcegroups/nope?{API}", headers=headers) as missing:
+        assert (missing.status, missing.headers["x-ms-failure-cause"]) == (404, "gateway")
+    async with http.put(
+        f"{emulator.url}/subscriptions/{SUB}/resourceGroups/nope/providers/Microsoft.Resources/tags/default?{API}",
+        headers=headers,
+        json={"properties": {"tags": {" ": "x"}}},
+    ) as blank:
+        assert blank.status == 404, "the group is checked first"
+    async with http.put(
+        f"{emulator.url}/subscriptions/{SUB}/resourcegroups/rg-t?{API}",
+        headers=headers,
+        json={"location": "westeurope", "tags": {" ": "x"}},
+    ) as invalid:
+        body = await invalid.json()
+        assert (invalid.status, body["error"]["code"]) == (400, "InvalidTagName")
+        assert invalid.headers["x-ms-failure-cause"] == "gateway"
+        assert "Retry-After" not in invalid.headers
 
 
 async def test_query_parameters_are_decoded_and_order_does_not_matter(
