@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import ArmError
 from .eventgrid import EventGridPublisher
-from .store import ResourceGroup, Store
+from .store import ResourceGroup, Store, utc_now_iso
 
 __all__ = ["DeletionJob", "DeletionJobs"]
 
@@ -84,6 +84,9 @@ class DeletionJobs:
         if job.timer is not None:
             job.timer.cancel()
         self._store.remove_group(job.subscription_id, job.group_name)
+        # The event was built from the DELETE request, but ResourceDeleteSuccess reports the
+        # deletion's success: it happens (and is timed) now, after events published meanwhile.
+        job.event["eventTime"] = utc_now_iso()
         self._publisher.publish(job.event)
         self._publisher.release()
 

@@ -119,6 +119,22 @@ async def test_group_create_update_tag_write_and_delete_emit_the_azure_events(
     assert first_delivery.headers["aeg-metadata-version"] == "1"
 
 
+async def test_a_group_delete_event_is_timed_when_the_deletion_succeeds(
+    arm: ResourceManagementClient, control: EmulatorControl, webhook: WebhookReceiver
+) -> None:
+    subscribe(control, webhook)
+    control.seed_groups(SUB, {"rg-ev": {}})
+
+    poller = await arm.resource_groups.begin_delete("rg-ev")
+    await arm.resource_groups.create_or_update("rg-meanwhile", {"location": "westeurope"})
+    await poller.result()
+    control.wait_for_deliveries_idle(timeout=5)
+
+    by_type = {event["eventType"].rsplit(".", 1)[1]: event for event in webhook.events()}
+    assert by_type["ResourceDeleteSuccess"]["eventTime"] > by_type["ResourceWriteSuccess"]["eventTime"]
+    assert by_type["ResourceDeleteSuccess"]["data"]["httpRequest"]["method"] == "DELETE"
+
+
 async def test_correlation_id_of_the_request_is_the_events(
     arm: ResourceManagementClient, control: EmulatorControl, webhook: WebhookReceiver
 ) -> None:
