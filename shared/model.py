@@ -78,3 +78,19 @@ class DataProduct:
             "product": self.product,
             "environment": self.environment,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedResource:
+    """A resource inside a group, as ARM's resource list returns it (no provider properties)."""
+
+    id: str
+    name: str
+    type: str
+    location: str = ""
+    kind: str | None = None
+    tags: Mapping[str, str] = field(default_factory=lambda: frozen_tags(None))
+
+    def is_type(self, resource_type: str) -> bool:
+        """Resource types compare case-insensitively, as ARM compares them."""
+        return self.type.lower() == resource_type.lower()

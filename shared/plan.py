@@ -1,64 +1,32 @@
-"""Diff desired against observed into an ordered, printable list of idempotent actions.
+"""A plan: the actions of every aspect for one group, ordered by their dependencies.
 
-A plan is data (Terraform's plan/apply split): the dry-run returns it, tests assert on it, and
-``apply`` runs it. Every action carries a stable ``key`` and the keys it ``depends_on``, so apply can
-run independent actions concurrently and dependent ones wave by wave. ``simulate`` is the pure model
-of what each action does to the observed state; property tests use it to prove convergence
-(planning again after applying gives an empty plan).
+A plan is data (Terraform's plan/apply split): the dry-run returns it, tests assert on it, and the
+reconciler applies it. Every action carries a stable ``key`` and the keys it ``depends_on`` — within
+its aspect or across aspects (a policy assignment before the grant to its identity) — so apply runs
+independent actions concurrently and dependent ones wave by wave. A dependency on a key that is not
+in the plan is already satisfied: nothing needed doing there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from shared.desire import DesiredGroup
-from shared.model import GroupRef, ObservedGroup, frozen_tags
-
-Aspect = Literal["tags"]
-
-
-@dataclass(frozen=True, slots=True)
-class MergeTags:
-    """Set these tag values on the group with a tags-at-scope PATCH ``Merge``.
-
-    Merge only adds or overwrites the named keys, so the team's own tags are never touched, and
-    repeating it (a retry, a duplicate event, two instances racing) gives the same end state.
-    """
-
-    group: GroupRef
-    tags: Mapping[str, str]
-    aspect: Aspect = "tags"
-    depends_on: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def key(self) -> str:
-        return f"tags:{self.group.scope.lower()}"
-
-    def describe(self) -> str:
-        pairs = ", ".join(f"{name}={value}" for name, value in sorted(self.tags.items()))
-        return f"merge tags on {self.group.name}: {pairs}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "kind": "merge_tags",
-            "aspect": self.aspect,
-            "scope": self.group.scope,
-            "tags": dict(sorted(self.tags.items())),
-            "depends_on": sorted(self.depends_on),
-        }
-
-
-Action = MergeTags
+from shared.aspects.base import Action
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """The actions that take one group from observed to desired, in dependency order."""
+    """The actions that take one group from observed to desired."""
 
     actions: tuple[Action, ...] = ()
+
+    def __post_init__(self) -> None:
+        keys = [action.key for action in self.actions]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(f"plan has repeated action keys {repeated}")
 
     def __bool__(self) -> bool:
         return bool(self.actions)
@@ -69,13 +37,17 @@ class Plan:
     def __len__(self) -> int:
         return len(self.actions)
 
+    def for_aspect(self, aspect: str) -> tuple[Action, ...]:
+        return tuple(action for action in self.actions if action.aspect == aspect)
+
     def waves(self) -> list[list[Action]]:
-        """Group actions into waves: each wave depends only on earlier waves."""
+        """Group actions into waves: each wave depends only on earlier waves (or on nothing planned)."""
+        planned = {action.key for action in self.actions}
         done: set[str] = set()
         remaining = list(self.actions)
         waves: list[list[Action]] = []
         while remaining:
-            ready = [action for action in remaining if action.depends_on <= done]
+            ready = [action for action in remaining if (action.depends_on & planned) <= done]
             if not ready:
                 cycle = sorted(action.key for action in remaining)
                 raise ValueError(f"plan has unsatisfiable dependencies among {cycle}")
@@ -84,43 +56,15 @@ class Plan:
             remaining = [action for action in remaining if action not in ready]
         return waves
 
+    @property
+    def depth(self) -> int:
+        """The number of waves: the plan's share of the critical path, in sequential round trips."""
+        return len(self.waves())
+
     def to_list(self) -> list[dict[str, Any]]:
         return [action.to_dict() for action in self.actions]
 
 
-def tag_drift(desired: Mapping[str, str], observed: Mapping[str, str]) -> dict[str, str]:
-    """The governed tags whose observed value is missing or different.
-
-    Names match case-insensitively (ARM treats ``costcenter`` and ``CostCenter`` as one tag);
-    values must match exactly. Tags the app does not govern are not looked at.
-    """
-    observed_by_name = {name.lower(): value for name, value in observed.items()}
-    return {name: value for name, value in desired.items() if observed_by_name.get(name.lower()) != value}
-
-
-def plan_group(desired: DesiredGroup, observed: ObservedGroup) -> Plan:
-    """The actions needed for ``observed`` to satisfy ``desired``; empty when it already does."""
-    actions: list[Action] = []
-    drift = tag_drift(desired.tags, observed.tags)
-    if drift:
-        actions.append(MergeTags(group=observed.ref, tags=frozen_tags(drift)))
-    return Plan(tuple(actions))
-
-
-def merge_tag_values(current: Mapping[str, str], merged: Mapping[str, str]) -> dict[str, str]:
-    """ARM's Merge: overwrite values of existing names (keeping their casing), add new names."""
-    result = dict(current)
-    by_lower = {name.lower(): name for name in result}
-    for name, value in merged.items():
-        result[by_lower.get(name.lower(), name)] = value
-    return result
-
-
-def simulate(observed: ObservedGroup, plan: Plan) -> ObservedGroup:
-    """The state ARM would report after ``plan`` succeeds; the pure model of every action."""
-    state = observed
-    for action in plan:
-        match action:
-            case MergeTags(tags=tags):
-                state = replace(state, tags=frozen_tags(merge_tag_values(state.tags, tags)))
-    return state
+def combine(parts: Sequence[Sequence[Action]]) -> Plan:
+    """One plan from each aspect's actions, in aspect order."""
+    return Plan(tuple(action for part in parts for action in part))

@@ -2,9 +2,15 @@
 
 Like a controller-runtime ``Reconcile``, a request names a group and carries no event: whatever
 triggered it, the truth is read from Azure now, so duplicate, late or out-of-order events all
-converge on the same state. Transient Azure failures propagate from ``reconcile_group`` (Event Grid
-then redelivers); terminal outcomes are returned as a report. ``reconcile_all`` observes in bulk,
-one paged list per subscription, and never lets one group's trouble stop the others.
+converge on the same state. The loop knows no aspect by name: it observes every configured aspect
+concurrently (with the group read and the ledger read, in one round trip), plans them together,
+applies the plan in dependency waves and reports one condition per aspect.
+
+Errors follow the controller rule. A transient failure (throttling, 5xx, network, a token that could
+not be fetched) is raised from ``reconcile_group`` after everything else was done, so Event Grid
+redelivers; a terminal one is reported. One aspect's trouble never stops the others, and in bulk
+mode one group's or landing zone's trouble never stops the rest. Bugs (non-Azure exceptions) are
+never caught.
 """
 
 from __future__ import annotations
@@ -12,156 +18,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
-
-from shared.classify import Unclassified, classify
+from shared.aspects.base import Action, AnyAspect, Disposition, Finding, Subject, Target, ZoneView
+from shared.classify import Unclassified
 from shared.config import GovernanceConfig, LandingZone
-from shared.desire import desire
-from shared.errors import describe, is_azure_error, is_transient
+from shared.correlation import reconcile_id
+from shared.errors import describe, disposition, is_azure_error
+from shared.identity import Identity, resolve_identity
+from shared.ledger import Ledger, LedgerConflict, LedgerRecord, utc_now
 from shared.model import GroupRef, ObservedGroup
-from shared.plan import Action, MergeTags, Plan, plan_group
-from shared.report import ActionResult, EstateReport, GroupReport, Outcome
+from shared.plan import Plan, combine
+from shared.reads import GroupReads, Inventory, ZoneReads
+from shared.report import (
+    ActionResult,
+    Condition,
+    EstateReport,
+    GroupReport,
+    Outcome,
+    Status,
+    condition,
+    observe_failed,
+)
 
 log = logging.getLogger(__name__)
 
-
-class GroupStore(Protocol):
-    """The ARM port the reconciler needs (implemented by ``shared.azure.resource_groups``)."""
-
-    async def get(self, ref: GroupRef) -> ObservedGroup | None: ...
-
-    def list(self, subscription_id: str) -> AsyncIterator[ObservedGroup]: ...
-
-    async def merge_tags(self, ref: GroupRef, tags: Mapping[str, str]) -> None: ...
-
-
-class Reconciler:
-    """Reconciles data-product resource groups against the governance config."""
-
-    def __init__(self, config: GovernanceConfig, groups: GroupStore, *, max_concurrency: int = 16) -> None:
-        self._config = config
-        self._groups = groups
-        self._writes = asyncio.Semaphore(max_concurrency)
-
-    async def reconcile_group(self, ref: GroupRef, *, dry_run: bool = False) -> GroupReport:
-        """Reconcile one group. Raises on transient failure; anything else is in the report."""
-        zone = self._config.landing_zone_for(ref.subscription_id)
-        if zone is None:
-            return GroupReport(
-                ref,
-                Outcome.UNKNOWN_LANDING_ZONE,
-                reason="subscription is not a configured landing zone",
-                dry_run=dry_run,
-            )
-        try:
-            observed = await self._groups.get(ref)
-        except Exception as error:
-            if not is_azure_error(error) or is_transient(error):
-                raise
-            log.error("%s: reading the resource group failed: %s", ref, describe(error))
-            reason = f"reading the resource group failed: {describe(error)}"
-            return GroupReport(ref, Outcome.FAILED, zone.name, reason=reason, dry_run=dry_run)
-        if observed is None:
-            return GroupReport(ref, Outcome.NOT_FOUND, zone.name, reason="resource group not found", dry_run=dry_run)
-        report = await self._reconcile_observed(zone, observed, dry_run=dry_run)
-        if report.transient_failure:
-            raise TransientFailure((report,))
-        return report
-
-    async def reconcile_all(self, *, dry_run: bool = False, zones: Sequence[LandingZone] | None = None) -> EstateReport:
-        """Reconcile every group of every landing zone, observing each subscription with one list.
-
-        Subscriptions are listed concurrently, and each group is reconciled as soon as its page
-        arrives, so repairing drift overlaps with reading the next pages. Azure failing for one
-        landing zone or group is reported and the rest carry on; a bug cancels everything.
-        """
-        started = time.perf_counter()
-        selected = zones if zones is not None else self._config.landing_zones
-        async with asyncio.TaskGroup() as zone_tasks:
-            per_zone = [zone_tasks.create_task(self._reconcile_zone(zone, dry_run=dry_run)) for zone in selected]
-        reports = sorted((report for task in per_zone for report in task.result()), key=lambda r: r.group.key)
-        return EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000)
-
-    async def _reconcile_zone(self, zone: LandingZone, *, dry_run: bool) -> list[GroupReport]:
-        tasks: list[asyncio.Task[GroupReport]] = []
-        failure: list[GroupReport] = []
-        async with asyncio.TaskGroup() as group_tasks:
-            try:
-                async for group in self._groups.list(zone.subscription_id):
-                    tasks.append(group_tasks.create_task(self._reconcile_observed(zone, group, dry_run=dry_run)))
-            except Exception as error:
-                if not is_azure_error(error):
-                    raise
-                level = logging.WARNING if is_transient(error) else logging.ERROR
-                log.log(level, "listing landing zone %s failed: %s", zone.name, describe(error))
-                failure.append(
-                    GroupReport(
-                        GroupRef(zone.subscription_id, "*"),
-                        Outcome.FAILED,
-                        zone.name,
-                        reason=f"listing the landing zone's resource groups failed: {describe(error)}",
-                        transient=is_transient(error),
-                        dry_run=dry_run,
-                    )
-                )
-        return [task.result() for task in tasks] + failure
-
-    async def _reconcile_observed(self, zone: LandingZone, observed: ObservedGroup, *, dry_run: bool) -> GroupReport:
-        ref = observed.ref
-        if observed.deleting:
-            return GroupReport(
-                ref, Outcome.DELETING, zone.name, reason="resource group is being deleted", dry_run=dry_run
-            )
-        identity = classify(self._config, zone, ref.name, observed.tags)
-        if isinstance(identity, Unclassified):
-            return GroupReport(ref, Outcome.UNCLASSIFIED, zone.name, reason=identity.reason, dry_run=dry_run)
-
-        plan = plan_group(desire(self._config, ref, identity), observed)
-        if not plan:
-            return GroupReport(ref, Outcome.COMPLIANT, zone.name, identity, dry_run=dry_run)
-        if dry_run:
-            return GroupReport(ref, Outcome.PLANNED, zone.name, identity, plan=plan, dry_run=True)
-
-        results = await self._apply(plan)
-        if any(result.not_found for result in results):
-            reason = "resource group was deleted while it was being reconciled"
-            return GroupReport(ref, Outcome.NOT_FOUND, zone.name, identity, reason, plan=plan, results=results)
-        outcome = Outcome.CHANGED if all(result.ok for result in results) else Outcome.FAILED
-        report = GroupReport(ref, outcome, zone.name, identity, plan=plan, results=results)
-        for failure in report.failed:
-            log.error("%s: %s failed: %s", ref, failure.action.key, failure.error)
-        return report
-
-    async def _apply(self, plan: Plan) -> tuple[ActionResult, ...]:
-        """Run the plan wave by wave; actions within a wave run concurrently."""
-        results: list[ActionResult] = []
-        failed: set[str] = set()
-        for wave in plan.waves():
-            runnable = [action for action in wave if not (action.depends_on & failed)]
-            skipped = [action for action in wave if action.depends_on & failed]
-            results.extend(ActionResult(action, error="skipped: a prerequisite action failed") for action in skipped)
-            outcomes = await asyncio.gather(*(self._run(action) for action in runnable))
-            results.extend(outcomes)
-            failed.update(result.action.key for result in outcomes if not result.ok)
-            failed.update(action.key for action in skipped)
-        return tuple(results)
-
-    async def _run(self, action: Action) -> ActionResult:
-        async with self._writes:
-            try:
-                match action:
-                    case MergeTags(group=group, tags=tags):
-                        await self._groups.merge_tags(group, tags)
-            except ResourceNotFoundError as error:
-                return ActionResult(action, error=describe(error), not_found=True)
-            except Exception as error:
-                if not is_azure_error(error):
-                    raise  # a bug, not an Azure outcome: let it surface with its traceback
-                return ActionResult(action, error=describe(error), transient=is_transient(error))
-        return ActionResult(action)
+Observed = object | BaseException  # an aspect's observation, or why it could not be made
 
 
 class TransientFailure(RuntimeError):
@@ -171,9 +55,377 @@ class TransientFailure(RuntimeError):
     """
 
     def __init__(self, reports: Sequence[GroupReport]) -> None:
-        failures = "; ".join(
-            f"{report.group}: {report.reason or ''}{'; '.join(r.error or '' for r in report.failed)}"
-            for report in reports
-        )
+        failures = "; ".join(f"{report.group}: {_failure_summary(report)}" for report in reports)
         super().__init__(f"transient failure, retry later: {failures}")
         self.reports = tuple(reports)
+
+
+def _failure_summary(report: GroupReport) -> str:
+    parts = [report.reason or ""] if report.reason else []
+    parts += [f"{c.aspect}: {c.message}" for c in report.conditions if c.transient]
+    return "; ".join(parts) or report.outcome.value
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """The first ledger record this reconcile wrote, or why it could not write it."""
+
+    record: LedgerRecord | None = None
+    error: str | None = None
+    transient: bool = False
+
+
+class Reconciler:
+    """Reconciles data-product resource groups against the governance config."""
+
+    def __init__(
+        self,
+        config: GovernanceConfig,
+        inventory: Inventory,
+        ledger: Ledger,
+        aspects: Sequence[AnyAspect],
+        *,
+        max_concurrency: int = 16,
+    ) -> None:
+        names = [aspect.name for aspect in aspects]
+        if len(set(names)) != len(names):
+            raise ValueError(f"aspect names must be unique: {names}")
+        self._config = config
+        self._inventory = inventory
+        self._ledger = ledger
+        self._aspects = tuple(aspects)
+        self._by_name = {aspect.name: aspect for aspect in aspects}
+        self._writes = asyncio.Semaphore(max_concurrency)
+
+    @property
+    def aspects(self) -> tuple[str, ...]:
+        return tuple(self._by_name)
+
+    # -- one group -------------------------------------------------------------------------------
+
+    async def reconcile_group(
+        self, ref: GroupRef, *, dry_run: bool = False, request_id: str | None = None
+    ) -> GroupReport:
+        """Reconcile one group. Raises ``TransientFailure`` (or the error) on transient failure."""
+        zone = self._config.landing_zone_for(ref.subscription_id)
+        if zone is None:
+            reason = "subscription is not a configured landing zone"
+            return GroupReport(ref, Outcome.UNKNOWN_LANDING_ZONE, reason=reason, dry_run=dry_run)
+        with reconcile_id(request_id):
+            report = await self._reconcile_one(zone, ref, dry_run=dry_run)
+        if report.transient_failure:
+            raise TransientFailure((report,))
+        return report
+
+    async def _reconcile_one(self, zone: LandingZone, ref: GroupRef, *, dry_run: bool) -> GroupReport:
+        reads = GroupReads(self._inventory)
+        target = Target(zone, ref)
+        # One concurrent round: the group, its ledger record and every aspect's own reads.
+        record_task = asyncio.create_task(self._ledger.get(ref))
+        observing = {a.name: asyncio.create_task(a.observe(target, reads)) for a in self._aspects}
+        try:
+            try:
+                group = await reads.group(ref)
+            except Exception as error:
+                return self._read_failed(zone, ref, "reading the resource group", error, dry_run)
+            if group is None:
+                return GroupReport(
+                    ref, Outcome.NOT_FOUND, zone.name, reason="resource group not found", dry_run=dry_run
+                )
+            if group.deleting:
+                return _deleting(zone, ref, dry_run)
+            try:
+                record = await record_task
+            except Exception as error:
+                return self._read_failed(zone, ref, "reading the ledger", error, dry_run)
+            identity = resolve_identity(self._config, zone, group, record)
+            if isinstance(identity, Unclassified):
+                return GroupReport(ref, Outcome.UNCLASSIFIED, zone.name, reason=identity.reason, dry_run=dry_run)
+            outcomes = await asyncio.gather(*observing.values(), return_exceptions=True)
+            observed = dict(zip(observing, outcomes, strict=True))
+            return await self._govern(Subject(zone, group, identity), observed, dry_run=dry_run)
+        finally:
+            for task in (record_task, *observing.values()):
+                task.cancel()
+            await asyncio.gather(record_task, *observing.values(), return_exceptions=True)
+            await reads.close()
+
+    def _read_failed(self, zone: LandingZone, ref: GroupRef, what: str, error: Exception, dry_run: bool) -> GroupReport:
+        if not is_azure_error(error):
+            raise error
+        verdict = disposition(error)
+        if verdict is Disposition.TRANSIENT:
+            raise error
+        if verdict is Disposition.GROUP_GONE:
+            return GroupReport(ref, Outcome.NOT_FOUND, zone.name, reason="resource group not found", dry_run=dry_run)
+        log.error("%s: %s failed: %s", ref, what, describe(error))
+        reason = f"{what} failed: {describe(error)}"
+        return GroupReport(ref, Outcome.FAILED, zone.name, reason=reason, dry_run=dry_run)
+
+    # -- a whole estate ----------------------------------------------------------------------------
+
+    async def reconcile_all(
+        self,
+        *,
+        dry_run: bool = False,
+        zones: Sequence[LandingZone] | None = None,
+        request_id: str | None = None,
+    ) -> EstateReport:
+        """Reconcile every group of every landing zone, observing each subscription in bulk.
+
+        Subscriptions are listed concurrently, and each group is reconciled as soon as its page and
+        the zone-wide lists its aspects need have arrived, so repairing drift overlaps with reading.
+        Azure failing for one landing zone or group is reported and the rest carry on; a bug cancels
+        everything.
+        """
+        started = time.perf_counter()
+        selected = zones if zones is not None else self._config.landing_zones
+        with reconcile_id(request_id):
+            async with asyncio.TaskGroup() as zone_tasks:
+                per_zone = [zone_tasks.create_task(self._reconcile_zone(zone, dry_run=dry_run)) for zone in selected]
+        reports = sorted((report for task in per_zone for report in task.result()), key=lambda r: r.group.key)
+        return EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000)
+
+    async def _reconcile_zone(self, zone: LandingZone, *, dry_run: bool) -> list[GroupReport]:
+        reads = ZoneReads(self._inventory, zone)
+        records = asyncio.create_task(self._ledger.list(zone.subscription_id))
+        views = {a.name: asyncio.create_task(a.observe_zone(zone, reads)) for a in self._aspects}
+        tasks: list[asyncio.Task[GroupReport]] = []
+        failure: list[GroupReport] = []
+        try:
+            async with asyncio.TaskGroup() as group_tasks:
+                try:
+                    async for group in self._inventory.list_groups(zone.subscription_id):
+                        reads.add(group)
+                        tasks.append(
+                            group_tasks.create_task(self._reconcile_listed(zone, group, records, views, dry_run))
+                        )
+                    reads.complete()
+                except Exception as error:
+                    reads.fail(error)
+                    if not is_azure_error(error):
+                        raise
+                    failure.append(self._zone_failed(zone, error, dry_run))
+        finally:
+            for task in (records, *views.values()):
+                task.cancel()
+            await asyncio.gather(records, *views.values(), return_exceptions=True)
+            await reads.close()
+        return [task.result() for task in tasks] + failure
+
+    @staticmethod
+    def _zone_failed(zone: LandingZone, error: Exception, dry_run: bool) -> GroupReport:
+        transient = disposition(error) is Disposition.TRANSIENT
+        log.log(
+            logging.WARNING if transient else logging.ERROR,
+            "listing landing zone %s failed: %s",
+            zone.name,
+            describe(error),
+        )
+        return GroupReport(
+            GroupRef(zone.subscription_id, "*"),
+            Outcome.FAILED,
+            zone.name,
+            reason=f"listing the landing zone's resource groups failed: {describe(error)}",
+            transient=transient,
+            dry_run=dry_run,
+        )
+
+    async def _reconcile_listed(
+        self,
+        zone: LandingZone,
+        group: ObservedGroup,
+        records: asyncio.Task[Mapping[GroupRef, LedgerRecord]],
+        views: Mapping[str, asyncio.Task[ZoneView[Any]]],
+        dry_run: bool,
+    ) -> GroupReport:
+        ref = group.ref
+        if group.deleting:
+            return _deleting(zone, ref, dry_run)
+        try:
+            record = (await asyncio.shield(records)).get(ref)
+        except Exception as error:
+            if not is_azure_error(error):
+                raise
+            reason = f"reading the ledger failed: {describe(error)}"
+            transient = disposition(error) is Disposition.TRANSIENT
+            return GroupReport(ref, Outcome.FAILED, zone.name, reason=reason, transient=transient, dry_run=dry_run)
+        identity = resolve_identity(self._config, zone, group, record)
+        if isinstance(identity, Unclassified):
+            return GroupReport(ref, Outcome.UNCLASSIFIED, zone.name, reason=identity.reason, dry_run=dry_run)
+        target = Target(zone, ref)
+
+        async def observe(view: asyncio.Task[ZoneView[Any]]) -> object:
+            return await (await asyncio.shield(view)).get(target)
+
+        outcomes = await asyncio.gather(*(observe(view) for view in views.values()), return_exceptions=True)
+        observed = dict(zip(views, outcomes, strict=True))
+        return await self._govern(Subject(zone, group, identity), observed, dry_run=dry_run)
+
+    # -- desire, plan, apply, report ---------------------------------------------------------------
+
+    async def _govern(self, subject: Subject, observed: Mapping[str, Observed], *, dry_run: bool) -> GroupReport:
+        ref, zone = subject.ref, subject.zone
+        conditions: dict[str, Condition] = {}
+        parts: list[tuple[Action, ...]] = []
+        findings: dict[str, tuple[Finding, ...]] = {}
+        for aspect in self._aspects:
+            seen = observed[aspect.name]
+            if isinstance(seen, BaseException):
+                if not isinstance(seen, Exception) or not is_azure_error(seen):
+                    raise seen
+                verdict = disposition(seen)
+                if verdict is Disposition.GROUP_GONE:
+                    return GroupReport(ref, Outcome.NOT_FOUND, zone.name, subject.identity, "resource group not found")
+                if verdict is Disposition.GROUP_DELETING:
+                    return _deleting(zone, ref, dry_run)
+                log.log(
+                    logging.WARNING if verdict is Disposition.TRANSIENT else logging.ERROR,
+                    "%s: observing %s failed: %s",
+                    ref,
+                    aspect.name,
+                    describe(seen),
+                )
+                transient = verdict is Disposition.TRANSIENT
+                conditions[aspect.name] = observe_failed(aspect.name, describe(seen), transient=transient)
+                continue
+            aspect_plan = aspect.diff(aspect.desire(subject), seen)
+            parts.append(aspect_plan.actions)
+            findings[aspect.name] = aspect_plan.findings
+        plan = combine(parts)
+
+        results: tuple[ActionResult, ...] = ()
+        recorded = _Recorded()
+        if not dry_run:
+            results, recorded = await self._apply_and_record(subject, plan)
+            if recorded.record is not None:
+                subject = Subject(zone, subject.group, _recorded(subject.identity))
+
+        applied = not dry_run and not (recorded.error and subject.identity.source == "tags")
+        for aspect_name, notes in findings.items():
+            conditions[aspect_name] = condition(
+                aspect_name,
+                actions=plan.for_aspect(aspect_name),
+                results=[result for result in results if result.action.aspect == aspect_name],
+                findings=notes,
+                dry_run=not applied,
+            )
+        ordered = tuple(conditions[aspect.name] for aspect in self._aspects)
+        outcome = _outcome(plan, results, ordered, dry_run)
+        identity = subject.identity
+        reason = None
+        if outcome is Outcome.NOT_FOUND:
+            reason = "resource group was deleted while it was being reconciled"
+        elif outcome is Outcome.DELETING:
+            reason = "resource group is being deleted"
+        elif recorded.error is not None:
+            outcome, reason = Outcome.FAILED, recorded.error
+            log.log(logging.WARNING if recorded.transient else logging.ERROR, "%s: %s", ref, recorded.error)
+        report = GroupReport(
+            ref,
+            outcome,
+            zone.name,
+            identity,
+            reason,
+            plan,
+            results,
+            ordered,
+            dry_run,
+            transient=recorded.transient,
+            newly_governed=recorded.record is not None,
+        )
+        for failed in report.failed:
+            log.error("%s: %s failed: %s", ref, failed.action.key, failed.error)
+        return report
+
+    async def _apply_and_record(self, subject: Subject, plan: Plan) -> tuple[tuple[ActionResult, ...], _Recorded]:
+        """Apply the plan, and write the product's first ledger record if it has none.
+
+        A tag-recognised identity is pinned *before* anything is written for it, so two instances
+        racing on a new product cannot act on two identities; a name-recognised product's record
+        only notes when it was first governed, so it is written alongside the plan.
+        """
+        if subject.identity.recorded:
+            return await self._apply(plan), _Recorded()
+        if subject.identity.source == "tags":
+            recorded = await self._record(subject)
+            if recorded.error is not None:
+                return (), recorded
+            return await self._apply(plan), recorded
+        results, recorded = await asyncio.gather(self._apply(plan), self._record(subject))
+        return results, recorded
+
+    async def _record(self, subject: Subject) -> _Recorded:
+        record = LedgerRecord(subject.ref, subject.product, subject.identity.source, first_governed_at=utc_now())
+        try:
+            try:
+                return _Recorded(await self._ledger.create(record))
+            except LedgerConflict:
+                # Another instance recorded it first. For a pin that must be the same identity, or
+                # this reconcile acted on a stale one: fail transiently; the retry uses the pin.
+                current = await self._ledger.get(subject.ref)
+        except Exception as error:
+            if not is_azure_error(error):
+                raise
+            transient = disposition(error) is Disposition.TRANSIENT
+            return _Recorded(error=f"writing the ledger failed: {describe(error)}", transient=transient)
+        if current is not None and current.source == "tags" and current.product != record.product:
+            pinned = f"{current.product.domain}/{current.product.product}"
+            return _Recorded(error=f"the identity was pinned concurrently as {pinned}", transient=True)
+        return _Recorded()
+
+    async def _apply(self, plan: Plan) -> tuple[ActionResult, ...]:
+        """Run the plan wave by wave; actions within a wave run concurrently."""
+        results: list[ActionResult] = []
+        stopped: set[str] = set()
+        outputs: dict[str, object] = {}
+        for wave in plan.waves():
+            runnable = [action for action in wave if not (action.depends_on & stopped)]
+            skipped = [action for action in wave if action.depends_on & stopped]
+            results.extend(
+                ActionResult(action, "skipped: a prerequisite action failed", Disposition.TERMINAL)
+                for action in skipped
+            )
+            outcomes = await asyncio.gather(*(self._run(action, outputs) for action in runnable))
+            for action, (result, output) in zip(runnable, outcomes, strict=True):
+                results.append(result)
+                if result.ok:
+                    outputs[action.key] = output
+                else:
+                    stopped.add(action.key)
+            stopped.update(action.key for action in skipped)
+            if any(result.group_gone for result, _ in outcomes):
+                break  # the group is gone or going: nothing further can land
+        return tuple(results)
+
+    async def _run(self, action: Action, outputs: Mapping[str, object]) -> tuple[ActionResult, object]:
+        aspect = self._by_name[action.aspect]
+        async with self._writes:
+            try:
+                output = await aspect.execute(action, outputs)
+            except Exception as error:
+                if not is_azure_error(error):
+                    raise  # a bug, not an Azure outcome: let it surface with its traceback
+                verdict = aspect.interpret(action, error)
+                return ActionResult(action, describe(error), verdict), None
+        return ActionResult(action), output
+
+
+def _recorded(identity: Identity) -> Identity:
+    return Identity(identity.product, identity.source, recorded=True, conflict=identity.conflict)
+
+
+def _deleting(zone: LandingZone, ref: GroupRef, dry_run: bool) -> GroupReport:
+    return GroupReport(ref, Outcome.DELETING, zone.name, reason="resource group is being deleted", dry_run=dry_run)
+
+
+def _outcome(plan: Plan, results: Sequence[ActionResult], conditions: Sequence[Condition], dry_run: bool) -> Outcome:
+    if any(result.disposition is Disposition.GROUP_GONE for result in results):
+        return Outcome.NOT_FOUND
+    if any(result.disposition is Disposition.GROUP_DELETING for result in results):
+        return Outcome.DELETING
+    if any(c.status is Status.FAILED for c in conditions):
+        return Outcome.FAILED
+    if plan:
+        return Outcome.PLANNED if dry_run else Outcome.CHANGED
+    return Outcome.COMPLIANT

@@ -1,15 +1,22 @@
-"""What a reconcile found, planned, did and failed: JSON for HTTP and events, a table for people."""
+"""What a reconcile found, planned, did and failed: JSON for HTTP and events, a table for people.
+
+Each governed group's report carries one **condition per aspect**, Kubernetes-style: the aspect, a
+status (``compliant | changed | planned | failed | blocked | conflict``), a stable CamelCase reason,
+a message for people and the keys of the aspect's actions. The group's ``outcome`` summarises them.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from shared.aspects.base import Action, Disposition, Finding, FindingKind
+from shared.identity import Identity
 from shared.model import DataProduct, GroupRef
-from shared.plan import Action, Plan
+from shared.plan import Plan
 
 
 class Outcome(StrEnum):
@@ -18,11 +25,22 @@ class Outcome(StrEnum):
     COMPLIANT = "compliant"  # governed, nothing to do
     CHANGED = "changed"  # governed, actions applied
     PLANNED = "planned"  # dry run: actions would be applied
-    FAILED = "failed"  # some action failed terminally or transiently
+    FAILED = "failed"  # some aspect failed terminally or transiently
     UNCLASSIFIED = "unclassified"  # not a data product (or unknown domain): not governed
     NOT_FOUND = "not_found"  # the group does not exist (deleted, or never created)
     DELETING = "deleting"  # ARM is deleting the group: leave it alone
     UNKNOWN_LANDING_ZONE = "unknown_landing_zone"  # subscription not in the config
+
+
+class Status(StrEnum):
+    """One aspect's state on one group."""
+
+    COMPLIANT = "compliant"
+    CHANGED = "changed"
+    PLANNED = "planned"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    CONFLICT = "conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,19 +49,86 @@ class ActionResult:
 
     action: Action
     error: str | None = None
-    transient: bool = False
-    not_found: bool = False  # the target disappeared (a terminal outcome, not a failure)
+    disposition: Disposition | None = None  # set when the action raised
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None or self.disposition is Disposition.DONE
+
+    @property
+    def transient(self) -> bool:
+        return not self.ok and self.disposition is Disposition.TRANSIENT
+
+    @property
+    def group_gone(self) -> bool:
+        return self.disposition in {Disposition.GROUP_GONE, Disposition.GROUP_DELETING}
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"action": self.action.key, "ok": self.ok}
         if self.error is not None:
-            result["error"] = self.error
-            result["transient"] = self.transient
+            result["detail" if self.ok else "error"] = self.error
+            if not self.ok:
+                result["transient"] = self.transient
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One aspect's verdict on one group."""
+
+    aspect: str
+    status: Status
+    reason: str
+    message: str = ""
+    actions: tuple[str, ...] = ()
+    transient: bool = False  # a FAILED status that a retry can fix
+    findings: tuple[Finding, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "aspect": self.aspect,
+            "status": self.status.value,
+            "reason": self.reason,
+            "message": self.message,
+            "actions": list(self.actions),
+        }
+        if self.findings:
+            body["findings"] = [finding.to_dict() for finding in self.findings]
+        return body
+
+
+def condition(
+    aspect: str,
+    *,
+    actions: Sequence[Action],
+    results: Sequence[ActionResult],
+    findings: Sequence[Finding],
+    dry_run: bool,
+) -> Condition:
+    """The status of an aspect that was observed: failure beats blocked beats conflict beats change."""
+    keys = tuple(action.key for action in actions)
+    notes = tuple(findings)
+    failed = [result for result in results if not result.ok]
+    if failed:
+        message = "; ".join(f"{result.action.describe()}: {result.error}" for result in failed)
+        transient = any(result.transient for result in failed)
+        return Condition(aspect, Status.FAILED, "ActionFailed", message, keys, transient, notes)
+    for kind, status in ((FindingKind.BLOCKED, Status.BLOCKED), (FindingKind.CONFLICT, Status.CONFLICT)):
+        chosen = [finding for finding in notes if finding.kind is kind]
+        if chosen:
+            message = "; ".join(finding.message for finding in chosen)
+            return Condition(aspect, status, chosen[0].reason, message, keys, findings=notes)
+    if actions:
+        described = "; ".join(action.describe() for action in actions)
+        if dry_run:
+            return Condition(aspect, Status.PLANNED, "ChangesPlanned", described, keys, findings=notes)
+        return Condition(aspect, Status.CHANGED, "Reconciled", described, keys, findings=notes)
+    message = "; ".join(finding.message for finding in notes)
+    return Condition(aspect, Status.COMPLIANT, "UpToDate", message, findings=notes)
+
+
+def observe_failed(aspect: str, detail: str, *, transient: bool) -> Condition:
+    return Condition(aspect, Status.FAILED, "ObserveFailed", detail, transient=transient)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,27 +138,36 @@ class GroupReport:
     group: GroupRef
     outcome: Outcome
     landing_zone: str | None = None
-    product: DataProduct | None = None
+    identity: Identity | None = None
     reason: str | None = None
     plan: Plan = field(default_factory=Plan)
     results: tuple[ActionResult, ...] = ()
+    conditions: tuple[Condition, ...] = ()
     dry_run: bool = False
     transient: bool = False  # observing failed in a way a retry can fix
+    newly_governed: bool = False  # this reconcile made the product's first ledger record
+
+    @property
+    def product(self) -> DataProduct | None:
+        return self.identity.product if self.identity is not None else None
 
     @property
     def failed(self) -> tuple[ActionResult, ...]:
-        return tuple(result for result in self.results if not result.ok and not result.not_found)
+        return tuple(result for result in self.results if not result.ok and not result.group_gone)
 
     @property
     def transient_failure(self) -> bool:
-        return self.transient or any(result.transient for result in self.failed)
+        return self.transient or any(c.transient for c in self.conditions) or any(r.transient for r in self.failed)
 
     @property
     def compliant(self) -> bool | None:
         """Whether a governed group matches the config now (None when it is not governed)."""
-        if self.product is None or self.outcome is Outcome.FAILED:
-            return None if self.product is None else False
-        return self.outcome is Outcome.COMPLIANT
+        if self.product is None:
+            return None
+        return self.outcome is Outcome.COMPLIANT and all(c.status is Status.COMPLIANT for c in self.conditions)
+
+    def condition_for(self, aspect: str) -> Condition | None:
+        return next((c for c in self.conditions if c.aspect == aspect), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,8 +176,10 @@ class GroupReport:
             "outcome": self.outcome.value,
             "landing_zone": self.landing_zone,
             "data_product": self.product.to_dict() if self.product else None,
+            "identity": self.identity.to_dict() if self.identity else None,
             "reason": self.reason,
             "dry_run": self.dry_run,
+            "conditions": [c.to_dict() for c in self.conditions],
             "plan": self.plan.to_list(),
             "results": [result.to_dict() for result in self.results],
         }
@@ -114,27 +210,46 @@ class EstateReport:
     def planned_actions(self) -> int:
         return sum(len(report.plan) for report in self.groups)
 
+    def condition_counts(self) -> dict[str, dict[str, int]]:
+        """Per aspect, how many governed groups are in each status."""
+        counts: dict[str, Counter[str]] = {}
+        for report in self.groups:
+            for item in report.conditions:
+                counts.setdefault(item.aspect, Counter())[item.status.value] += 1
+        return {aspect: dict(sorted(counter.items())) for aspect, counter in counts.items()}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             "duration_ms": round(self.duration_ms, 1),
             "summary": {**self.counts, "groups": len(self.groups), "actions": self.planned_actions},
+            "conditions": self.condition_counts(),
             "groups": [report.to_dict() for report in self.groups],
         }
 
 
+def _condition_cell(report: GroupReport, aspect: str) -> str:
+    found = report.condition_for(aspect)
+    return found.status.value if found is not None else "-"
+
+
 def render_table(reports: Iterable[GroupReport]) -> str:
-    """A fixed-width table of groups, their data product and outcome, for terminals and logs."""
-    header = ("RESOURCE GROUP", "LANDING ZONE", "DOMAIN", "PRODUCT", "ENV", "OUTCOME", "DETAIL")
-    rows = [header]
+    """A fixed-width table: group, data product, outcome, one column per aspect, and the detail."""
+    reports = list(reports)
+    aspects = list(dict.fromkeys(c.aspect for report in reports for c in report.conditions))
+    header = (
+        "RESOURCE GROUP",
+        "LANDING ZONE",
+        "DOMAIN",
+        "PRODUCT",
+        "ENV",
+        "OUTCOME",
+        *map(str.upper, aspects),
+        "DETAIL",
+    )
+    rows: list[tuple[str, ...]] = [header]
     for report in reports:
         product = report.product
-        if report.failed:
-            detail = "; ".join(result.error or "" for result in report.failed)
-        elif report.plan:
-            detail = "; ".join(action.describe() for action in report.plan)
-        else:
-            detail = report.reason or ""
         rows.append(
             (
                 report.group.name,
@@ -143,7 +258,8 @@ def render_table(reports: Iterable[GroupReport]) -> str:
                 product.product if product else "-",
                 product.environment if product else "-",
                 report.outcome.value,
-                detail,
+                *(_condition_cell(report, aspect) for aspect in aspects),
+                _detail(report),
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
@@ -152,3 +268,24 @@ def render_table(reports: Iterable[GroupReport]) -> str:
         cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return "\n".join(lines)
+
+
+def _detail(report: GroupReport) -> str:
+    noteworthy = [c for c in report.conditions if c.status is not Status.COMPLIANT and c.message]
+    if noteworthy:
+        return "; ".join(f"{c.aspect}: {c.message}" for c in noteworthy)
+    return report.reason or ""
+
+
+def summarize(report: GroupReport) -> str:
+    """One log line's worth: the outcome, each aspect's status, and what changed or why not."""
+    statuses = ", ".join(f"{c.aspect}={c.status.value}" for c in report.conditions)
+    detail = _detail(report)
+    if not detail and report.plan:
+        detail = "; ".join(action.describe() for action in report.plan)
+    parts = [report.outcome.value]
+    if statuses:
+        parts.append(f"[{statuses}]")
+    if detail:
+        parts.append(f"({detail})")
+    return " ".join(parts)

@@ -25,7 +25,7 @@ def test_name_pattern_gives_domain_product_and_environment(
 
 def test_unknown_domain_in_name_is_unclassified(config: GovernanceConfig) -> None:
     result = classify(config, config.landing_zones[0], "dp-hr-payroll-rg", {})
-    assert result == Unclassified("domain 'hr' (from name) is not configured")
+    assert result == Unclassified("domain 'hr' (from name) is not configured", named_something=True)
 
 
 def test_team_tags_recognise_a_group_with_any_name(config: GovernanceConfig) -> None:
@@ -56,4 +56,4 @@ def test_without_tag_recognition_only_names_count(config: GovernanceConfig) -> N
 def test_an_environment_outside_the_config_is_not_governed(config: GovernanceConfig) -> None:
     tags = {"DataDomain": "sales", "DataProduct": "orders", "Environment": "staging"}
     result = classify(config, config.landing_zones[0], "team-orders", tags)
-    assert result == Unclassified("environment 'staging' (from tags) is not configured")
+    assert result == Unclassified("environment 'staging' (from tags) is not configured", named_something=True)

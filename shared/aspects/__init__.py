@@ -1,0 +1,1 @@
+"""Governed aspects: one module per aspect, each behind the protocol in ``base``."""

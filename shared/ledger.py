@@ -1,0 +1,103 @@
+"""The ledger: the two facts about a data product that cannot live in Azure next to it.
+
+1. **Its pinned identity.** Resource-group names are immutable in ARM; tags are not. For a group
+   recognised by its team's tags, the identity (domain, product, environment) is written here at
+   first classification, and a later retag is a conflict, never followed — otherwise a team could
+   choose who pays, who is granted and which policy applies by editing a tag.
+2. **What the app created for it outside the group's scope** (Purview collections, sources, catalog
+   entries), so a product whose group is gone can still be cleaned up, and when it was first
+   governed, so "first governed" can be told from "drift repaired".
+
+It lives in an Azure Table in the Function App's own storage account, which product teams cannot
+write (``shared.azure.ledger_table``). Azure stays the truth for everything inside the group; the
+ledger never replaces observing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+from shared.model import DataProduct, GroupRef
+
+IdentitySource = Literal["name", "tags"]
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """Something an aspect created for a product outside its group (e.g. a Purview source)."""
+
+    aspect: str
+    kind: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRecord:
+    """One data product's row: its identity, since when it is governed, what the app made for it."""
+
+    ref: GroupRef
+    product: DataProduct
+    source: IdentitySource
+    first_governed_at: datetime.datetime
+    artifacts: tuple[Artifact, ...] = ()
+    etag: str | None = field(default=None, compare=False)
+
+    def with_artifacts(self, artifacts: tuple[Artifact, ...]) -> LedgerRecord:
+        return replace(self, artifacts=artifacts)
+
+
+class LedgerConflict(Exception):
+    """A write lost a race: the row was created or changed by someone else since it was read."""
+
+
+class Ledger(Protocol):
+    """The port the reconciler and aspects use; ``shared.azure.ledger_table`` implements it."""
+
+    async def get(self, ref: GroupRef) -> LedgerRecord | None: ...
+
+    async def list(self, subscription_id: str) -> Mapping[GroupRef, LedgerRecord]:
+        """Every record of one landing zone, with one paged query (bulk reconcile)."""
+        ...
+
+    async def create(self, record: LedgerRecord) -> LedgerRecord:
+        """Insert a new row; raise ``LedgerConflict`` if one exists (another instance won)."""
+        ...
+
+    async def replace(self, record: LedgerRecord) -> LedgerRecord:
+        """Overwrite the row if unchanged since read (ETag); raise ``LedgerConflict`` otherwise."""
+        ...
+
+    async def delete(self, ref: GroupRef) -> bool:
+        """Remove the row (the operator's unpin); False when there was none."""
+        ...
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class UnpinRefused(Exception):
+    """The record cannot be unpinned: it is not a tag pin, or the app created things for it."""
+
+
+async def unpin(ledger: Ledger, ref: GroupRef) -> LedgerRecord | None:
+    """Remove a tag-recognised product's pinned identity (an operator action, never a tag edit).
+
+    The next reconcile classifies the group from its tags again and pins what they say then. Returns
+    the removed record, or None when there was no pin. Refuses a name-recognised product (its name is
+    its identity) and a product the app created artefacts for outside its group (retire those first,
+    or they would be left behind under the old identity).
+    """
+    record = await ledger.get(ref)
+    if record is None:
+        return None
+    if record.source != "tags":
+        raise UnpinRefused(f"{ref}: the identity comes from the group's name; there is no pin to remove")
+    if record.artifacts:
+        held = ", ".join(f"{a.aspect} {a.kind} {a.id}" for a in record.artifacts)
+        raise UnpinRefused(f"{ref}: the app created artefacts under the pinned identity ({held}); retire them first")
+    await ledger.delete(ref)
+    return record

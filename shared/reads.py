@@ -1,0 +1,132 @@
+"""The shared ARM reads of one reconcile: each thing read once, however many aspects ask.
+
+``GroupReads`` serves a single-group reconcile: the first ask starts the GET (or list) and every
+later ask awaits the same task, so the reconciler and each aspect can observe concurrently in one
+round trip without repeating a request. ``ZoneReads`` serves a bulk reconcile of one landing zone:
+groups arrive from the subscription's paged list as the reconciler streams it, and the resources of
+every group come from one paged list of the subscription's resources, started on first ask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
+from typing import Any, Generic, Protocol, TypeVar
+
+from shared.config import LandingZone
+from shared.model import GroupRef, ObservedGroup, ObservedResource
+
+T = TypeVar("T")
+
+
+class Inventory(Protocol):
+    """The ARM reads every aspect may share (implemented by ``shared.azure.resource_groups``)."""
+
+    async def get_group(self, ref: GroupRef) -> ObservedGroup | None: ...
+
+    def list_groups(self, subscription_id: str) -> AsyncIterator[ObservedGroup]: ...
+
+    async def list_group_resources(self, ref: GroupRef) -> tuple[ObservedResource, ...]: ...
+
+    def list_resources(self, subscription_id: str) -> AsyncIterator[ObservedResource]: ...
+
+
+class SingleFlight(Generic[T]):
+    """One task per key, shared by every caller; a cancelled caller does not cancel the others."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[Hashable, asyncio.Task[T]] = {}
+
+    async def get(self, key: Hashable, load: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        task = self._tasks.get(key)
+        if task is None:
+            task = self._tasks[key] = asyncio.create_task(load())
+        return await asyncio.shield(task)
+
+    async def close(self) -> None:
+        """Cancel reads nobody awaits any more, and collect their outcomes."""
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+
+class GroupReads:
+    """Reads for one group's reconcile (and the other groups its aspects look at)."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self._inventory = inventory
+        self._groups: SingleFlight[ObservedGroup | None] = SingleFlight()
+        self._resources: SingleFlight[tuple[ObservedResource, ...]] = SingleFlight()
+
+    async def group(self, ref: GroupRef) -> ObservedGroup | None:
+        return await self._groups.get(ref.key, lambda: self._inventory.get_group(ref))
+
+    async def resources(self, ref: GroupRef) -> tuple[ObservedResource, ...]:
+        return await self._resources.get(ref.key, lambda: self._inventory.list_group_resources(ref))
+
+    async def close(self) -> None:
+        await self._groups.close()
+        await self._resources.close()
+
+
+class ZoneReads:
+    """Reads for a bulk reconcile of one landing zone, answered from subscription-wide lists."""
+
+    def __init__(self, inventory: Inventory, zone: LandingZone) -> None:
+        self._inventory = inventory
+        self._zone = zone
+        self._groups: dict[str, ObservedGroup] = {}
+        self._listed = asyncio.get_running_loop().create_future()
+        self._resources: asyncio.Task[dict[str, tuple[ObservedResource, ...]]] | None = None
+
+    # -- fed by the reconciler as it streams the group list ------------------------------------
+
+    def add(self, group: ObservedGroup) -> None:
+        self._groups[group.ref.name.lower()] = group
+
+    def complete(self) -> None:
+        if not self._listed.done():
+            self._listed.set_result(None)
+
+    def fail(self, error: BaseException) -> None:
+        if not self._listed.done():
+            self._listed.set_exception(error)
+            self._listed.exception()  # retrieved here; every waiter still gets it raised
+
+    # -- the Reads protocol -----------------------------------------------------------------------
+
+    async def group(self, ref: GroupRef) -> ObservedGroup | None:
+        found = self._groups.get(ref.name.lower())
+        if found is None and ref.subscription_id.lower() == self._zone.subscription_id:
+            await asyncio.shield(self._listed)
+            found = self._groups.get(ref.name.lower())
+        return found
+
+    async def resources(self, ref: GroupRef) -> tuple[ObservedResource, ...]:
+        if self._resources is None:
+            self._resources = asyncio.ensure_future(self._list_resources())
+        index = await asyncio.shield(self._resources)
+        return index.get(ref.name.lower(), ())
+
+    async def _list_resources(self) -> dict[str, tuple[ObservedResource, ...]]:
+        by_group: defaultdict[str, list[ObservedResource]] = defaultdict(list)
+        async for resource in self._inventory.list_resources(self._zone.subscription_id):
+            by_group[_group_of(resource.id)].append(resource)
+        return {name: tuple(resources) for name, resources in by_group.items()}
+
+    async def close(self) -> None:
+        if not self._listed.done():
+            self._listed.cancel()
+        if self._resources is not None:
+            self._resources.cancel()
+            await asyncio.gather(self._resources, return_exceptions=True)
+
+
+def _group_of(resource_id: str) -> str:
+    """The (lower-cased) group name in ``/subscriptions/{s}/resourceGroups/{g}/providers/…``."""
+    parts = resource_id.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if part.lower() == "resourcegroups":
+            return parts[index + 1].lower()
+    return ""
