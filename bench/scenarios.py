@@ -19,8 +19,8 @@ import requests
 from emulator.client import EmulatorControl
 from emulator.host import start_host
 from emulator.process import start_emulator
+from shared.aspects.tags import cross_charging_tags
 from shared.config import GovernanceConfig, load_config
-from shared.desire import cross_charging_tags
 from shared.engine import open_engine
 from shared.model import DataProduct, GroupRef
 from shared.settings import Settings

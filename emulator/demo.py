@@ -30,8 +30,8 @@ from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 from emulator.client import Delivery, EmulatorControl
 from emulator.host import HostEndpoints, start_host
 from emulator.process import EmulatorEndpoints, start_emulator
+from shared.aspects.tags import cross_charging_tags
 from shared.config import load_config
-from shared.desire import cross_charging_tags
 from shared.model import DataProduct
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ import azure.functions as func
 
 from shared.engine import EngineProvider
 from shared.events import Ignored, MalformedEvent, ResourceEvent, route_event
-from shared.report import Outcome
+from shared.report import Outcome, summarize
 
 log = logging.getLogger("dpgov.events")
 
@@ -47,21 +47,11 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
             log.info("event %s (%s) acknowledged: %s", parsed.id, parsed.operation_name, decision.why)
             return
         log.info("event %s: reconciling %s (%s)", parsed.id, decision.group, decision.why)
-        report = await engine.reconciler.reconcile_group(decision.group)
+        # The event id goes out as x-ms-client-request-id on every request of this reconcile, so
+        # ARM's activity log and the events the app's writes raise point back at this log line.
+        report = await engine.reconciler.reconcile_group(decision.group, request_id=parsed.id)
         # Everything in the message text: the Functions worker does not forward ``extra`` fields.
-        details = "; ".join(action.describe() for action in report.plan)
-        if report.failed:
-            details = "; ".join(f"{result.action.key}: {result.error}" for result in report.failed)
-        elif report.reason and report.outcome is not Outcome.CHANGED:
-            details = report.reason
         level = logging.ERROR if report.outcome is Outcome.FAILED else logging.INFO
-        log.log(
-            level,
-            "event %s: %s %s%s",
-            parsed.id,
-            decision.group,
-            report.outcome.value,
-            f" ({details})" if details else "",
-        )
+        log.log(level, "event %s: %s %s", parsed.id, decision.group, summarize(report))
 
     return bp

@@ -1,10 +1,12 @@
 """HTTP trigger: manual re-sync (one group or everything, with dry-run), inventory and health.
 
 Routes (auth level FUNCTION except health):
-  POST /api/dataproducts/{subscriptionId}/{resourceGroup}/sync[?dryRun=true]
-  POST /api/sync[?dryRun=true]
-  GET  /api/dataproducts[?landingZone=NAME]
-  GET  /api/health                                   (anonymous; does not call Azure)
+  POST   /api/dataproducts/{subscriptionId}/{resourceGroup}/sync[?dryRun=true]
+  DELETE /api/dataproducts/{subscriptionId}/{resourceGroup}/pin   (operator: remove a tag pin)
+  POST   /api/sync[?dryRun=true]
+  GET    /api/dataproducts[?landingZone=NAME]
+  GET    /api/health                                 (anonymous: {"status": "ok" | "unhealthy"} only)
+  GET    /api/health/details                         (landing zones, domains, aspects, config errors)
 
 The request only *names* a group; what is granted or written comes from the config alone. Invalid
 input is answered 400 and unknown things 404, both with an ARM-style JSON error and no change made.
@@ -25,6 +27,7 @@ import azure.functions as func
 from shared.config import RESOURCE_GROUP_NAME_PATTERN, SUBSCRIPTION_ID_PATTERN, ConfigError
 from shared.engine import EngineProvider
 from shared.errors import describe, is_transient
+from shared.ledger import UnpinRefused, unpin
 from shared.model import GroupRef
 from shared.reconciler import TransientFailure
 from shared.report import EstateReport, Outcome
@@ -80,6 +83,12 @@ def group_from_route(request: func.HttpRequest) -> GroupRef:
     return GroupRef(subscription_id.lower(), group_name)
 
 
+def caller_request_id(request: func.HttpRequest) -> str | None:
+    """The caller's ``x-ms-client-request-id`` when it is a GUID (it only labels requests), else None."""
+    value = (request.headers.get("x-ms-client-request-id") or "").strip()
+    return value.lower() if _SUBSCRIPTION_ID.fullmatch(value) else None
+
+
 def estate_response(body: Any, report: EstateReport) -> func.HttpResponse:
     """200, or 503 (+ Retry-After) when some group failed transiently, else 502 when one failed."""
     if report.transient_failures:
@@ -124,12 +133,27 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
     async def sync_data_product(req: func.HttpRequest) -> func.HttpResponse:
         ref, dry_run = group_from_route(req), dry_run_flag(req)
         engine = await provider.engine()
-        report = await engine.reconciler.reconcile_group(ref, dry_run=dry_run)
+        report = await engine.reconciler.reconcile_group(ref, dry_run=dry_run, request_id=caller_request_id(req))
         status = _STATUS_BY_OUTCOME.get(report.outcome, 200)
         if status == 404:
             code = "ResourceGroupNotFound" if report.outcome is Outcome.NOT_FOUND else "UnknownLandingZone"
             return error_response(404, code, f"{ref}: {report.reason}", report=report.to_dict())
         return json_response(report.to_dict(), status)
+
+    @bp.function_name("unpin_data_product")
+    @bp.route(route="dataproducts/{subscriptionId}/{resourceGroup}/pin", methods=["DELETE"])
+    @answers_errors
+    async def unpin_data_product(req: func.HttpRequest) -> func.HttpResponse:
+        ref = group_from_route(req)
+        engine = await provider.engine()
+        try:
+            removed = await unpin(engine.ledger, ref)
+        except UnpinRefused as refused:
+            return error_response(409, "UnpinRefused", str(refused))
+        if removed is None:
+            return error_response(404, "PinNotFound", f"{ref}: no pinned identity")
+        log.warning("%s: pinned identity %s removed by an operator", ref, removed.product.to_dict())
+        return json_response({"unpinned": removed.product.to_dict(), "resource_group": ref.name})
 
     @bp.function_name("sync_all")
     @bp.route(route="sync", methods=["POST"])
@@ -137,7 +161,7 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
     async def sync_all(req: func.HttpRequest) -> func.HttpResponse:
         dry_run = dry_run_flag(req)
         engine = await provider.engine()
-        report = await engine.reconciler.reconcile_all(dry_run=dry_run)
+        report = await engine.reconciler.reconcile_all(dry_run=dry_run, request_id=caller_request_id(req))
         return estate_response(report.to_dict(), report)
 
     @bp.function_name("list_data_products")
@@ -158,6 +182,7 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
                 "resource_group": group.group.name,
                 **(group.product.to_dict() if group.product else {}),
                 "compliant": group.compliant,
+                "conditions": [condition.to_dict() for condition in group.conditions],
                 "pending": group.plan.to_list(),
             }
             for group in report.data_products
@@ -167,21 +192,39 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
             "compliant": sum(1 for product in products if product["compliant"]),
             "non_compliant": sum(1 for product in products if not product["compliant"]),
             "unclassified": report.counts[Outcome.UNCLASSIFIED.value],
+            "conditions": report.condition_counts(),
         }
         return estate_response({"summary": summary, "data_products": products}, report)
 
     @bp.function_name("health")
     @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
     async def health(req: func.HttpRequest) -> func.HttpResponse:
+        """Anonymous liveness for load balancers: says nothing about the estate or the config."""
+        del req
+        try:
+            provider.config()
+        except ConfigError:
+            return json_response({"status": "unhealthy"}, 503)
+        return json_response({"status": "ok"})
+
+    @bp.function_name("health_details")
+    @bp.route(route="health/details", methods=["GET"])
+    async def health_details(req: func.HttpRequest) -> func.HttpResponse:
+        """Behind a function key: what the app governs, or exactly what is wrong with its config."""
+        del req
         try:
             config = provider.config()
+            settings = provider.settings()
         except ConfigError as error:
             return json_response({"status": "unhealthy", "error": str(error)}, 503)
         return json_response(
             {
-                "status": "healthy",
+                "status": "ok",
                 "landing_zones": [zone.name for zone in config.landing_zones],
                 "domains": sorted(config.domains),
+                "aspects": list(provider.aspect_names(config)),
+                "ledger_table": settings.ledger_table,
+                "tag_recognition": config.recognition.use_tags,
             }
         )
 

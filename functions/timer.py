@@ -37,7 +37,9 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
         report = await engine.reconciler.reconcile_all()
         counts = ", ".join(f"{outcome} {count}" for outcome, count in report.counts.items() if count)
         log.info("reconciled %d groups in %.0f ms: %s", len(report.groups), report.duration_ms, counts or "nothing")
-        changed = [group for group in report.groups if group.plan or group.failed]
+        for aspect, statuses in report.condition_counts().items():
+            log.info("  %s: %s", aspect, ", ".join(f"{status} {count}" for status, count in statuses.items()))
+        changed = [group for group in report.groups if group.plan or group.failed or group.compliant is False]
         if changed:
             log.info("changes:\n%s", render_table(changed))
         if report.transient_failures:

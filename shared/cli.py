@@ -1,6 +1,7 @@
 """Command line for operators: the same engine as the functions, from a workstation or a pipeline.
 
     python -m shared.cli sync [--subscription ID --group NAME] [--dry-run] [--json]
+    python -m shared.cli unpin --subscription ID --group NAME
     python -m shared.cli validate [CONFIG]
     python -m shared.cli schema > governance.schema.json
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from shared.config import ConfigError, json_schema, load_config
 from shared.engine import open_engine
+from shared.ledger import UnpinRefused, unpin
 from shared.model import GroupRef
 from shared.report import EstateReport, GroupReport, Outcome, render_table
 from shared.settings import Settings
@@ -32,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--group", help="resource group name (with --subscription)")
     sync.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     sync.add_argument("--json", action="store_true", help="print the JSON report")
+    unpin_command = commands.add_parser("unpin", help="remove a tag-recognised product's pinned identity")
+    unpin_command.add_argument("--subscription", required=True, help="subscription id of the group")
+    unpin_command.add_argument("--group", required=True, help="resource group name")
     validate = commands.add_parser("validate", help="validate a governance config")
     validate.add_argument("config", nargs="?", help="path (default: GOVERNANCE_CONFIG)")
     commands.add_parser("schema", help="print the config's JSON Schema")
@@ -53,6 +58,24 @@ async def _sync(arguments: argparse.Namespace) -> int:
     return 1 if any(group.outcome is Outcome.FAILED for group in groups) else 0
 
 
+async def _unpin(arguments: argparse.Namespace) -> int:
+    settings = Settings.from_environment()
+    ref = GroupRef(arguments.subscription.lower(), arguments.group)
+    async with open_engine(settings) as engine:
+        try:
+            removed = await unpin(engine.ledger, ref)
+        except UnpinRefused as refused:
+            print(refused, file=sys.stderr)
+            return 1
+    if removed is None:
+        print(f"{ref}: no pinned identity", file=sys.stderr)
+        return 1
+    product = removed.product
+    pinned = f"{product.domain}/{product.product} ({product.environment})"
+    print(f"{ref}: removed the pin {pinned}; the next reconcile classifies the group from its tags again")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
@@ -65,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = load_config(path)
             print(f"{path}: valid ({len(config.landing_zones)} landing zones, {len(config.domains)} domains)")
             return 0
+        if arguments.command == "unpin":
+            return asyncio.run(_unpin(arguments))
         if bool(arguments.group) != bool(arguments.subscription):
             parser.error("--group and --subscription go together")
         return asyncio.run(_sync(arguments))

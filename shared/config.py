@@ -2,7 +2,7 @@
 
 A platform team describes its landing zones, data domains and the rules that recognise a resource
 group as a data product in one YAML file (``governance.yaml``). Everything the app may grant or write
-is named here; events, tags and HTTP requests can only *select* among these options (DESIGN.md §5).
+is named here; events, tags and HTTP requests can only *select* among these options.
 
 The models are strict (unknown keys are errors) so a typo in the file fails loudly at load time with
 the key's path, instead of silently disabling a rule.
@@ -62,10 +62,14 @@ class Recognition(_Strict):
     optional ``environment``; it must match the whole group name (case-insensitively). When
     ``use_tags`` is on, a group whose team set the domain and product tags (the governed tag names)
     is recognised too, whatever its name. Either way the domain must exist in ``domains``.
+
+    Tag recognition is off by default: tags are writable by the product teams, so a tag-recognised
+    identity is pinned in the ledger at first classification and a later retag is a conflict (see
+    ``shared.identity``). Turn it on only where groups cannot follow the naming pattern.
     """
 
     name_pattern: str = r"dp-(?P<domain>[a-z0-9]+)-(?P<product>[a-z0-9]+)(?:-(?P<environment>dev|tst|prd))?-rg"
-    use_tags: bool = True
+    use_tags: bool = False
 
     @field_validator("name_pattern")
     @classmethod

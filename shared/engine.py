@@ -13,9 +13,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.data.tables.aio import TableClient
+
+from shared.aspects.base import AnyAspect
+from shared.aspects.tags import TagsAspect
 from shared.azure.clients import ArmClients
+from shared.azure.ledger_table import TableLedger, connect_table, require_storage
 from shared.azure.resource_groups import ResourceGroups
 from shared.config import GovernanceConfig, load_config
+from shared.ledger import Ledger
 from shared.reconciler import Reconciler
 from shared.settings import Settings
 
@@ -27,22 +34,59 @@ class Engine:
     settings: Settings
     config: GovernanceConfig
     reconciler: Reconciler
+    ledger: Ledger
 
 
-def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> tuple[Engine, ArmClients]:
+@dataclass(frozen=True, slots=True)
+class EngineClients:
+    """The Azure clients an engine owns; closed together when the engine is done."""
+
+    arm: ArmClients
+    table: TableClient
+    owned_credential: AsyncTokenCredential | None
+
+    async def close(self) -> None:
+        await self.table.close()
+        if self.owned_credential is not None:
+            await self.owned_credential.close()
+        await self.arm.close()
+
+
+def aspect_names(config: GovernanceConfig, settings: Settings) -> tuple[str, ...]:
+    """The aspects this config and these settings turn on, in the order they are reported."""
+    del config, settings
+    return (TagsAspect.name,)
+
+
+def build_aspects(config: GovernanceConfig, inventory: ResourceGroups) -> list[AnyAspect]:
+    """The governed aspects, in the order their conditions are reported."""
+    return [TagsAspect(config, inventory)]
+
+
+def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> tuple[Engine, EngineClients]:
     """The engine and the clients it owns (close them when done); call from a coroutine."""
     config = config if config is not None else load_config(settings.governance_config)
-    clients = ArmClients.connect(settings)
-    reconciler = Reconciler(config, ResourceGroups(clients), max_concurrency=settings.max_concurrency)
-    return Engine(settings, config, reconciler), clients
+    require_storage(settings.storage)
+    arm = ArmClients.connect(settings)
+    table, owned = connect_table(
+        settings.storage, settings.ledger_table, credential=arm.credential, transport=arm.transport()
+    )
+    inventory = ResourceGroups(arm)
+    ledger = TableLedger(table)
+    reconciler = Reconciler(
+        config, inventory, ledger, build_aspects(config, inventory), max_concurrency=settings.max_concurrency
+    )
+    return Engine(settings, config, reconciler, ledger), EngineClients(arm, table, owned)
 
 
 @asynccontextmanager
 async def open_engine(settings: Settings, config: GovernanceConfig | None = None) -> AsyncIterator[Engine]:
     """An engine whose clients are closed on exit (CLI, benchmarks, tests)."""
     engine, clients = build_engine(settings, config)
-    async with clients:
+    try:
         yield engine
+    finally:
+        await clients.close()
 
 
 class EngineProvider:
@@ -61,6 +105,9 @@ class EngineProvider:
 
     def settings(self) -> Settings:
         return self._settings()
+
+    def aspect_names(self, config: GovernanceConfig) -> tuple[str, ...]:
+        return aspect_names(config, self._settings())
 
     def config(self) -> GovernanceConfig:
         """The validated config, without building clients (used by the health endpoint)."""
@@ -87,7 +134,7 @@ class EngineProvider:
         self._engine, self._keeper = None, None
 
 
-async def _close_with_the_loop(clients: ArmClients) -> None:
+async def _close_with_the_loop(clients: EngineClients) -> None:
     """Hold the clients until the event loop shuts down (which cancels this task), then close them.
 
     The worker offers no shutdown hook; this ties the session's and credential's lifetime to the

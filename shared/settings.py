@@ -12,6 +12,38 @@ from shared.config import SUBSCRIPTION_ID_PATTERN, ConfigError
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_RECONCILE_SCHEDULE = "0 */30 * * * *"
+DEFAULT_LEDGER_TABLE = "dpgovledger"
+_TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    """Where the Function App's own storage account is, read the way the Functions host reads it.
+
+    Identity-based (``AzureWebJobsStorage__tableServiceUri`` or ``__accountName``, optionally
+    ``__clientId`` for a user-assigned identity) is what a deployment uses: no keys anywhere. A
+    connection string in ``AzureWebJobsStorage`` is honoured only when no service URI is set (local
+    development with Core Tools).
+    """
+
+    table_endpoint: str | None = None
+    client_id: str | None = None
+    connection_string: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.table_endpoint or self.connection_string)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> StorageSettings:
+        prefix = "AzureWebJobsStorage"
+        uri = (env.get(f"{prefix}__tableServiceUri") or "").strip()
+        account = (env.get(f"{prefix}__accountName") or "").strip()
+        if not uri and account:
+            uri = f"https://{account}.table.core.windows.net"
+        client_id = (env.get(f"{prefix}__clientId") or "").strip() or None
+        connection = (env.get(prefix) or "").strip() or None
+        return cls(table_endpoint=uri.rstrip("/") or None, client_id=client_id, connection_string=connection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +55,8 @@ class Settings:
     max_concurrency: int = 16
     request_timeout_seconds: float = 60.0
     identity_object_id: str | None = None  # the app's own principal: its tag writes raise events too
+    storage: StorageSettings = StorageSettings()
+    ledger_table: str = DEFAULT_LEDGER_TABLE
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -34,6 +68,8 @@ class Settings:
             max_concurrency=_positive_int(env, "DPGOV_MAX_CONCURRENCY", 16),
             request_timeout_seconds=float(_positive_int(env, "DPGOV_REQUEST_TIMEOUT_SECONDS", 60)),
             identity_object_id=_object_id(env, "DPGOV_IDENTITY_OBJECT_ID"),
+            storage=StorageSettings.from_environment(env),
+            ledger_table=_table_name(env, "DPGOV_LEDGER_TABLE", DEFAULT_LEDGER_TABLE),
         )
 
 
@@ -50,6 +86,15 @@ def _object_id(env: Mapping[str, str], name: str) -> str | None:
     if not re.fullmatch(SUBSCRIPTION_ID_PATTERN, raw):
         raise ConfigError(f"app setting {name} must be an object id (a GUID), got {raw!r}")
     return raw.lower()
+
+
+def _table_name(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(name) or "").strip() or default
+    if not _TABLE_NAME.fullmatch(raw):
+        raise ConfigError(
+            f"app setting {name} must be a table name (3-63 letters and digits, a letter first), got {raw!r}"
+        )
+    return raw
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -18,6 +18,7 @@ from azure.core.pipeline.transport import AioHttpTransport
 from azure.identity.aio import DefaultAzureCredential
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
+from shared.azure.request_id import ReconcileRequestIdPolicy
 from shared.azure.throttling import ArmRateGate
 from shared.settings import Settings
 
@@ -25,16 +26,21 @@ USER_AGENT = "dpgov/0.1"
 
 
 class SingleFlightCredential(AsyncTokenCredential, AsyncSupportsTokenInfo):
-    """Lets one token request through at a time, so concurrent first calls share one token.
+    """Lets one token request per audience through at a time, so concurrent first calls share one.
 
     Each SDK client's bearer-token policy asks the credential on its own; when a bulk reconcile
     starts on several subscriptions at once, they would all miss the (shared) cache together and
     each fetch a token. Behind the lock, the first fetches and the rest are served from the cache.
+    The lock is per set of scopes: the ARM token and the storage token of a cold start are fetched
+    concurrently, not one after the other.
     """
 
     def __init__(self, inner: AsyncTokenCredential) -> None:
         self._inner = inner
-        self._lock = asyncio.Lock()
+        self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
+
+    def _lock(self, scopes: tuple[str, ...]) -> asyncio.Lock:
+        return self._locks.setdefault(tuple(sorted(scopes)), asyncio.Lock())
 
     async def get_token(
         self,
@@ -44,14 +50,14 @@ class SingleFlightCredential(AsyncTokenCredential, AsyncSupportsTokenInfo):
         enable_cae: bool = False,
         **kwargs: Any,
     ) -> AccessToken:
-        async with self._lock:
+        async with self._lock(scopes):
             return await self._inner.get_token(
                 *scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs
             )
 
     async def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:
         """The newer token API (azure-core prefers it when present), through the same lock."""
-        async with self._lock:
+        async with self._lock(scopes):
             if isinstance(self._inner, AsyncSupportsTokenInfo):
                 return await self._inner.get_token_info(*scopes, options=options)
             token = await self._inner.get_token(*scopes)
@@ -65,7 +71,11 @@ class SingleFlightCredential(AsyncTokenCredential, AsyncSupportsTokenInfo):
 
 
 class ArmClients:
-    """Per-subscription ARM clients over one shared session, credential and rate gate."""
+    """Per-subscription ARM clients over one shared session, credential and rate gate.
+
+    Also the owner of that session and credential for the app's other Azure clients (the ledger's
+    Table client), so one process holds one connection pool and one token cache.
+    """
 
     def __init__(
         self,
@@ -83,7 +93,11 @@ class ArmClients:
         self._rate_gate = ArmRateGate()
         self._owned: tuple[aiohttp.ClientSession, AsyncTokenCredential] | None = None
 
-    def _transport(self) -> AioHttpTransport:
+    @property
+    def credential(self) -> AsyncTokenCredential:
+        return self._credential
+
+    def transport(self) -> AioHttpTransport:
         # azure-core passes its own per-request timeouts (300 s by default), which override the
         # session's; set them here or a hung connection holds an invocation for minutes.
         return AioHttpTransport(
@@ -101,8 +115,9 @@ class ArmClients:
                 self._credential,
                 key,
                 base_url=self._endpoint,
-                transport=self._transport(),
+                transport=self.transport(),
                 user_agent=USER_AGENT,
+                per_call_policies=[ReconcileRequestIdPolicy()],
                 per_retry_policies=[self._rate_gate],
             )
             self._resources[key] = client

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from azure.data.tables.aio import TableClient
 from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
@@ -82,18 +83,31 @@ class LocalAzure:
     def get(self, path: str, **params: str) -> requests.Response:
         return requests.get(self.api(path), params=params, timeout=60)
 
+    def delete(self, path: str, **params: str) -> requests.Response:
+        return requests.delete(self.api(path), params=params, timeout=60)
+
     def run_timer(self, function: str = "reconcile") -> requests.Response:
         return requests.post(f"{self.host_url}/admin/functions/{function}", json={"input": ""}, timeout=120)
+
+
+def subscription_name(subscription_id: str, schema: str = "EventGridSchema") -> str:
+    return f"dpgov-{subscription_id[:8]}-{schema.lower()}"
 
 
 def subscribe_events(azure: LocalAzure, schema: str = "EventGridSchema") -> None:
     for subscription_id in (EMEA, AMER):
         azure.control.add_event_subscription(
-            name=f"dpgov-{subscription_id[:8]}-{schema.lower()}",
+            name=subscription_name(subscription_id, schema),
             endpoint=azure.webhook(),
             schema=schema,  # type: ignore[arg-type]
             subscription_id=subscription_id,
         )
+
+
+def unsubscribe_events(azure: LocalAzure) -> None:
+    """Pause event delivery (as a deleted or disabled event subscription would): changes go unseen."""
+    for subscription_id in (EMEA, AMER):
+        azure.control.remove_event_subscription(subscription_name(subscription_id))
 
 
 @pytest.fixture
@@ -128,3 +142,15 @@ async def team_arm(app_environment: dict[str, str]) -> AsyncIterator[ResourceMan
         ResourceManagementClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
     ):
         yield client
+
+
+@pytest.fixture
+async def ledger_table(app_environment: dict[str, str]) -> AsyncIterator[TableClient]:
+    """The ledger's table in Azurite, read as an operator would (managed identity, table SDK)."""
+    async with (
+        DefaultAzureCredential() as credential,
+        TableClient(
+            app_environment["AzureWebJobsStorage__tableServiceUri"], "dpgovledger", credential=credential
+        ) as table,
+    ):
+        yield table

@@ -5,8 +5,8 @@ from __future__ import annotations
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from emulator.client import EmulatorControl
+from shared.aspects.tags import cross_charging_tags
 from shared.config import load_config
-from shared.desire import cross_charging_tags
 from shared.model import DataProduct
 from tests.integration.conftest import EXAMPLE_CONFIG
 

@@ -41,6 +41,7 @@ def test_broken_config_is_reported_by_health_and_sync_and_events_are_kept_for_re
     control.seed_groups(EMEA, {"dp-sales-orders-rg": {}})
 
     health = requests.get(f"{broken_host.url}/api/health", timeout=30)
+    details = requests.get(f"{broken_host.url}/api/health/details", timeout=30)
     sync = requests.post(f"{broken_host.url}/api/dataproducts/{EMEA}/dp-sales-orders-rg/sync", timeout=30)
     uri = f"/subscriptions/{EMEA}/resourceGroups/dp-sales-orders-rg"
     event = {
@@ -59,7 +60,9 @@ def test_broken_config_is_reported_by_health_and_sync_and_events_are_kept_for_re
     )
 
     assert health.status_code == 503
-    assert "domains.sales.cost_centre: Extra inputs are not permitted" in health.json()["error"]
+    assert health.json() == {"status": "unhealthy"}, "the anonymous probe tells no config details"
+    assert details.status_code == 503
+    assert "domains.sales.cost_centre: Extra inputs are not permitted" in details.json()["error"]
     assert sync.status_code == 500
     assert sync.json()["error"]["code"] == "InvalidGovernanceConfig"
     assert delivery.status_code == 500, "Event Grid keeps the event (retries, then dead-letters)"

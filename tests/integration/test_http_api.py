@@ -24,6 +24,10 @@ async def test_sync_one_group_applies_the_plan_and_reports_it(azure: LocalAzure,
         "environment": "prd",
     }
     assert [action["kind"] for action in report["plan"]] == ["merge_tags"]
+    assert [(c["aspect"], c["status"], c["reason"]) for c in report["conditions"]] == [
+        ("tags", "changed", "Reconciled")
+    ]
+    assert report["identity"] == {"source": "name", "pinned": False}
     assert await tags_of(arm, "dp-sales-orders-rg") == {"team": "orders", **governed("sales", "orders")}
 
 
@@ -69,7 +73,14 @@ def test_inventory_lists_data_products_with_their_compliance(azure: LocalAzure) 
     assert products["dp-sales-orders-rg"]["compliant"] is True
     assert products["dp-sales-leads-rg"]["compliant"] is False
     assert products["dp-sales-leads-rg"]["pending"][0]["kind"] == "merge_tags"
-    assert response.json()["summary"] == {"data_products": 2, "compliant": 1, "non_compliant": 1, "unclassified": 1}
+    assert products["dp-sales-leads-rg"]["conditions"][0]["status"] == "planned"
+    assert response.json()["summary"] == {
+        "data_products": 2,
+        "compliant": 1,
+        "non_compliant": 1,
+        "unclassified": 1,
+        "conditions": {"tags": {"compliant": 1, "planned": 1}},
+    }
     assert azure.get("dataproducts", landingZone="nowhere").status_code == 404
     assert azure.control.request_summary().writes == 0
 
@@ -100,12 +111,26 @@ def test_bad_input_gets_a_json_error_and_changes_nothing(
     assert tag_writes(azure.control) == []
 
 
-def test_health_is_anonymous_and_does_not_call_azure(azure: LocalAzure) -> None:
+def test_health_is_anonymous_says_only_ok_and_does_not_call_azure(azure: LocalAzure) -> None:
     response = azure.get("health")
 
     assert response.status_code == 200
-    assert response.json()["status"] == "healthy"
-    assert response.json()["landing_zones"] == ["lz-emea", "lz-amer"]
+    assert response.json() == {"status": "ok"}
+    assert azure.control.request_summary().total == 0
+
+
+def test_health_details_name_what_is_governed(azure: LocalAzure) -> None:
+    response = azure.get("health/details")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "landing_zones": ["lz-emea", "lz-amer"],
+        "domains": ["finance", "marketing", "sales"],
+        "aspects": ["tags"],
+        "ledger_table": "dpgovledger",
+        "tag_recognition": True,
+    }
     assert azure.control.request_summary().total == 0
 
 
@@ -120,6 +145,7 @@ def test_azure_rejecting_an_action_is_a_terminal_failure_reported_not_retried(az
     report = response.json()
     assert report["outcome"] == "failed"
     (result,) = report["results"]
+    assert report["conditions"][0]["status"] == "failed"
     assert result["ok"] is False
     assert result["transient"] is False
     assert result["error"].startswith("HTTP 400")
