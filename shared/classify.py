@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from shared.config import GovernanceConfig, LandingZone
 from shared.model import DataProduct, tag_value
+from shared.naming import visualization_owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +25,14 @@ class Unclassified:
 
 
 def is_visualization_group(config: GovernanceConfig, zone: LandingZone, group_name: str) -> bool:
-    """The landing zone's own visualization group, or a dedicated one the app names for a product."""
-    del config
-    return group_name.lower() == zone.visualization_resource_group.lower()
+    """The landing zone's own visualization group, or a dedicated one the app names for a product.
+
+    Neither is ever a data product, whatever its name or tags say (or a product's dedicated group
+    would get a dedicated group of its own).
+    """
+    if group_name.lower() == zone.visualization_resource_group.lower():
+        return True
+    return visualization_owner(config, group_name) is not None
 
 
 def by_name(config: GovernanceConfig, zone: LandingZone, group_name: str) -> DataProduct | Unclassified | None:
@@ -56,7 +62,7 @@ def classify(
     This is recognition without the ledger; ``shared.identity.resolve_identity`` adds the pin.
     """
     if is_visualization_group(config, zone, group_name):
-        return Unclassified("the landing zone's visualization resource group")
+        return Unclassified("a visualization resource group")
     named = by_name(config, zone, group_name)
     if named is not None:
         return named

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -22,9 +22,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 SUBSCRIPTION_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 RESOURCE_GROUP_NAME_PATTERN = r"^[-\w._()]{0,89}[-\w_()]$"
 
+GUID_PATTERN = SUBSCRIPTION_ID_PATTERN
 TagName = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^<>%&\\?/]+$")]
 TagValue = Annotated[str, Field(max_length=256)]
 Slug = Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+Guid = Annotated[str, Field(pattern=GUID_PATTERN)]
+PrincipalType = Literal["Group", "ServicePrincipal", "User"]
+ScopeKind = Literal[
+    "product_group", "landing_zone_visualization_group", "dedicated_visualization_group", "ml_workspaces"
+]
+PRODUCT_SCOPES: frozenset[str] = frozenset({"product_group", "dedicated_visualization_group", "ml_workspaces"})
+LANDING_ZONE_SCOPES: frozenset[str] = frozenset({"landing_zone_visualization_group"})
+# Roles that grant access management itself. The app can never be told to grant them: its own
+# identity's role-assignment rights are fenced to the allow-list by an ABAC condition, and these
+# would let a grantee walk out of that fence.
+FORBIDDEN_ROLES: Mapping[str, str] = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
+}
 
 
 class ConfigError(ValueError):
@@ -90,18 +106,49 @@ class Recognition(_Strict):
         return re.compile(self.name_pattern, re.IGNORECASE)
 
 
+class RoleBinding(_Strict):
+    """Grant ``role`` to one principal on one kind of scope, optionally only in some environments.
+
+    The principal and the role come from here and nowhere else: events, tags and requests can only
+    decide *which* product a binding applies to, never whom it grants or what.
+    """
+
+    name: Slug = Field(description="Names the binding in the assignment's description and in reports.")
+    principal_id: Guid
+    principal_type: PrincipalType
+    role: str = Field(min_length=1, description="A role name from rbac.allowed_roles.")
+    scope: ScopeKind
+    environments: list[Slug] | None = Field(
+        default=None, description="Only products in these environments (default: every environment)."
+    )
+
+    @field_validator("principal_id")
+    @classmethod
+    def _lower_case_principal(cls, value: str) -> str:
+        return value.lower()
+
+    def applies_in(self, environment: str) -> bool:
+        return self.environments is None or environment in self.environments
+
+
 class Product(_Strict):
-    """Per-product overrides of the domain's cross-charging values."""
+    """Per-product settings: overrides of the domain's cross-charging values, extra role bindings."""
 
     cost_center: TagValue | None = None
     owner: TagValue | None = None
+    dedicated_visualization_group: bool = Field(
+        default=False, description="Give this product its own Reporting & Visualization resource group."
+    )
+    inherit_role_bindings: bool = Field(default=True, description="Apply the domain's role bindings too.")
+    role_bindings: list[RoleBinding] = Field(default_factory=list)
 
 
 class Domain(_Strict):
-    """A data domain: who pays for its products and who owns them."""
+    """A data domain: who pays for its products, who owns them, who is granted what on them."""
 
     cost_center: TagValue = Field(min_length=1)
     owner: TagValue = Field(min_length=1)
+    role_bindings: list[RoleBinding] = Field(default_factory=list)
     products: dict[Slug, Product] = Field(default_factory=dict)
 
 
@@ -112,11 +159,58 @@ class LandingZone(_Strict):
     subscription_id: str = Field(pattern=SUBSCRIPTION_ID_PATTERN)
     visualization_resource_group: str = Field(pattern=RESOURCE_GROUP_NAME_PATTERN)
     environment: Slug = Field(default="prd", description="Environment for groups whose name or tags say none.")
+    location: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]+$",
+        description="Azure region for the groups the app creates here (default: the product group's).",
+    )
+    role_bindings: list[RoleBinding] = Field(
+        default_factory=list, description="Grants on this landing zone's visualization group."
+    )
 
     @field_validator("subscription_id")
     @classmethod
     def _lower_case_id(cls, value: str) -> str:
         return value.lower()
+
+
+class Rbac(_Strict):
+    """The roles the app may ever grant, by name, with their role definition ids.
+
+    The ids make the allow-list checkable without Azure: the ABAC condition that fences the app's
+    own identity is printed from them (``python -m shared.cli rbac-condition``), and a role whose
+    name resolves to another id in Azure is refused at run time.
+    """
+
+    allowed_roles: dict[str, Guid] = Field(default_factory=dict)
+
+    @field_validator("allowed_roles")
+    @classmethod
+    def _no_access_management_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        lowered = {name: role_id.lower() for name, role_id in value.items()}
+        for name, role_id in lowered.items():
+            forbidden = FORBIDDEN_ROLES.get(role_id)
+            if forbidden is not None or name.lower() in {n.lower() for n in FORBIDDEN_ROLES.values()}:
+                raise ValueError(f"{name!r} manages access itself and can never be granted by the app")
+        return lowered
+
+    def role_id(self, name: str) -> str | None:
+        return self.allowed_roles.get(name)
+
+
+class Visualization(_Strict):
+    """Reporting & Visualization groups: one per landing zone, and dedicated ones per product."""
+
+    dedicated_suffix: str = Field(
+        default="-viz",
+        pattern=r"^-[a-z0-9]{1,10}$",
+        description="A dedicated group is named after its product's group: dp-x-y-rg → dp-x-y-viz-rg.",
+    )
+    selection_tag: TagName | None = Field(
+        default="DedicatedVisualization",
+        description="A tag a team sets to 'true' on its product group to ask for a dedicated group "
+        "(it only selects that option; null: only the config decides).",
+    )
 
 
 class GovernanceConfig(_Strict):
@@ -130,8 +224,51 @@ class GovernanceConfig(_Strict):
     )
     tags: TagNames = Field(default_factory=TagNames)
     recognition: Recognition = Field(default_factory=Recognition)
+    rbac: Rbac = Field(default_factory=Rbac)
+    visualization: Visualization = Field(default_factory=Visualization)
+    role_bindings: list[RoleBinding] = Field(
+        default_factory=list, description="Grants on every landing zone's visualization group."
+    )
     landing_zones: list[LandingZone] = Field(min_length=1)
     domains: dict[Slug, Domain] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bindings_are_allowed(self) -> Self:
+        """Every binding names an allowed role, a scope its level can hold and known environments."""
+        for location, binding, scopes in self._all_bindings():
+            if binding.role not in self.rbac.allowed_roles:
+                raise ValueError(
+                    f"{location}.role: {binding.role!r} is not in rbac.allowed_roles {sorted(self.rbac.allowed_roles)}"
+                )
+            if binding.scope not in scopes:
+                raise ValueError(
+                    f"{location}.scope: {binding.scope!r} is not allowed here; use one of {sorted(scopes)}"
+                )
+            unknown = sorted(set(binding.environments or ()) - set(self.environments))
+            if unknown:
+                raise ValueError(f"{location}.environments: {unknown} are not in environments {self.environments}")
+        for location, bindings in self._binding_lists():
+            names = [binding.name for binding in bindings]
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise ValueError(f"{location}: binding names must be unique; repeated: {repeated}")
+        return self
+
+    def _binding_lists(self) -> list[tuple[str, list[RoleBinding]]]:
+        lists = [("role_bindings", self.role_bindings)]
+        lists += [(f"landing_zones.{i}.role_bindings", zone.role_bindings) for i, zone in enumerate(self.landing_zones)]
+        for domain_name, domain in self.domains.items():
+            lists.append((f"domains.{domain_name}.role_bindings", domain.role_bindings))
+            for product_name, product in domain.products.items():
+                lists.append((f"domains.{domain_name}.products.{product_name}.role_bindings", product.role_bindings))
+        return lists
+
+    def _all_bindings(self) -> list[tuple[str, RoleBinding, frozenset[str]]]:
+        found = []
+        for location, bindings in self._binding_lists():
+            scopes = PRODUCT_SCOPES if location.startswith("domains.") else LANDING_ZONE_SCOPES
+            found += [(f"{location}.{index}", binding, scopes) for index, binding in enumerate(bindings)]
+        return found
 
     @model_validator(mode="after")
     def _landing_zones_are_unique(self) -> Self:

@@ -17,10 +17,13 @@ from azure.core.credentials_async import AsyncTokenCredential
 from azure.data.tables.aio import TableClient
 
 from shared.aspects.base import AnyAspect
+from shared.aspects.rbac import RbacAspect
 from shared.aspects.tags import TagsAspect
+from shared.aspects.visualization import VisualizationAspect
 from shared.azure.clients import ArmClients
 from shared.azure.ledger_table import TableLedger, connect_table, require_storage
 from shared.azure.resource_groups import ResourceGroups
+from shared.azure.role_assignments import RoleAssignments
 from shared.config import GovernanceConfig, load_config
 from shared.ledger import Ledger
 from shared.reconciler import Reconciler
@@ -55,12 +58,16 @@ class EngineClients:
 def aspect_names(config: GovernanceConfig, settings: Settings) -> tuple[str, ...]:
     """The aspects this config and these settings turn on, in the order they are reported."""
     del config, settings
-    return (TagsAspect.name,)
+    return (TagsAspect.name, VisualizationAspect.name, RbacAspect.name)
 
 
-def build_aspects(config: GovernanceConfig, inventory: ResourceGroups) -> list[AnyAspect]:
+def build_aspects(config: GovernanceConfig, arm: ArmClients, inventory: ResourceGroups) -> list[AnyAspect]:
     """The governed aspects, in the order their conditions are reported."""
-    return [TagsAspect(config, inventory)]
+    return [
+        TagsAspect(config, inventory),
+        VisualizationAspect(config, inventory),
+        RbacAspect(config, RoleAssignments(arm)),
+    ]
 
 
 def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> tuple[Engine, EngineClients]:
@@ -74,7 +81,7 @@ def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> 
     inventory = ResourceGroups(arm)
     ledger = TableLedger(table)
     reconciler = Reconciler(
-        config, inventory, ledger, build_aspects(config, inventory), max_concurrency=settings.max_concurrency
+        config, inventory, ledger, build_aspects(config, arm, inventory), max_concurrency=settings.max_concurrency
     )
     return Engine(settings, config, reconciler, ledger), EngineClients(arm, table, owned)
 

@@ -26,8 +26,18 @@ GROUP_OPERATIONS = frozenset(
     }
 )
 TAG_OPERATIONS = frozenset({"microsoft.resources/tags/write", "microsoft.resources/tags/delete"})
-# Writes that are the app's own governance artefacts (or deployments, whose resources raise their
-# own events). Reacting to them would only feed back into another reconcile of the same group.
+# Governance artefacts the app writes itself: its own writes are acknowledged untouched (they would
+# only feed back into another reconcile of the same group); anyone else's reconcile the group, so a
+# hand-deleted grant or assignment is restored by its own event.
+GOVERNED_OPERATIONS = frozenset(
+    {
+        "microsoft.authorization/roleassignments/write",
+        "microsoft.authorization/roleassignments/delete",
+        "microsoft.authorization/policyassignments/write",
+        "microsoft.authorization/policyassignments/delete",
+    }
+)
+# Writes that never change what the app governs (deployments raise their resources' own events).
 IGNORED_OPERATION_PREFIXES = (
     "microsoft.resources/tags/",
     "microsoft.authorization/",
@@ -120,14 +130,18 @@ def route_event(
         if operation in GROUP_OPERATIONS:
             return ReconcileRequest(ref, f"resource group event {event.operation_name}")
         return Ignored(f"operation {event.operation_name or '(none)'} on a resource group is not handled")
-    if operation in TAG_OPERATIONS and match["child"].lower() == _GROUP_TAGS_SUFFIX:
+    governed_write = operation in GOVERNED_OPERATIONS
+    if governed_write or (operation in TAG_OPERATIONS and match["child"].lower() == _GROUP_TAGS_SUFFIX):
+        what = "tag" if not governed_write else operation.split("/")[1].removesuffix("s")
         if own_object_id is None or event.caller_object_id is None:
-            return Ignored(f"{event.operation_name}: cannot tell the app's own tag writes from others' (timer repairs)")
+            return Ignored(
+                f"{event.operation_name}: cannot tell the app's own {what} writes from others' (timer repairs)"
+            )
         if event.caller_object_id == own_object_id.lower():
-            return Ignored(f"{event.operation_name}: the app's own tag write")
+            return Ignored(f"{event.operation_name}: the app's own {what} write")
         if not may_be_data_product(config, group_name):
             return Ignored(f"resource group {group_name} cannot be a data product")
-        return ReconcileRequest(ref, f"group tags changed by another identity: {event.operation_name}")
+        return ReconcileRequest(ref, f"{what} changed by another identity: {event.operation_name}")
     if operation.startswith(IGNORED_OPERATION_PREFIXES):
         return Ignored(f"{event.operation_name}: a governance write like the app's own (timer repairs drift)")
     if not operation.endswith(("/write", "/delete")):

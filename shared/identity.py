@@ -61,7 +61,7 @@ def resolve_identity(
     """The group's identity: by name; else by the ledger's pin; else (first time) by its tags."""
     name = group.ref.name
     if is_visualization_group(config, zone, name):
-        return Unclassified("the landing zone's visualization resource group")
+        return Unclassified("a visualization resource group")
     named = by_name(config, zone, name)
     if named is not None:
         if isinstance(named, Unclassified):

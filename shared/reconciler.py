@@ -22,16 +22,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.aspects.base import Action, AnyAspect, Disposition, Finding, Subject, Target, ZoneView
+from shared.aspects.base import Action, AnyAspect, Disposition, Finding, Reads, Subject, Target, ZoneView
 from shared.classify import Unclassified
 from shared.config import GovernanceConfig, LandingZone
 from shared.correlation import reconcile_id
 from shared.errors import describe, disposition, is_azure_error
 from shared.identity import Identity, resolve_identity
 from shared.ledger import Ledger, LedgerConflict, LedgerRecord, utc_now
-from shared.model import GroupRef, ObservedGroup
+from shared.model import GroupRef, ObservedGroup, tag_value
+from shared.naming import visualization_owner
 from shared.plan import Plan, combine
-from shared.reads import GroupReads, Inventory, ZoneReads
+from shared.reads import GroupReads, Inventory, SingleFlight, ZoneReads
 from shared.report import (
     ActionResult,
     Condition,
@@ -46,6 +47,7 @@ from shared.report import (
 log = logging.getLogger(__name__)
 
 Observed = object | BaseException  # an aspect's observation, or why it could not be made
+Shared = SingleFlight[tuple[ActionResult, object]]  # one bulk run's actions, by key
 
 
 class TransientFailure(RuntimeError):
@@ -64,6 +66,18 @@ def _failure_summary(report: GroupReport) -> str:
     parts = [report.reason or ""] if report.reason else []
     parts += [f"{c.aspect}: {c.message}" for c in report.conditions if c.transient]
     return "; ".join(parts) or report.outcome.value
+
+
+@dataclass(frozen=True, slots=True)
+class _ZoneRun:
+    """What every group of one landing zone's bulk reconcile shares."""
+
+    zone: LandingZone
+    reads: ZoneReads
+    records: asyncio.Task[Mapping[GroupRef, LedgerRecord]]
+    views: Mapping[str, asyncio.Task[ZoneView[Any]]]
+    shared: Shared
+    dry_run: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +154,7 @@ class Reconciler:
                 return self._read_failed(zone, ref, "reading the ledger", error, dry_run)
             identity = resolve_identity(self._config, zone, group, record)
             if isinstance(identity, Unclassified):
-                return GroupReport(ref, Outcome.UNCLASSIFIED, zone.name, reason=identity.reason, dry_run=dry_run)
+                return await self._not_governed(zone, group, identity, reads, dry_run)
             outcomes = await asyncio.gather(*observing.values(), return_exceptions=True)
             observed = dict(zip(observing, outcomes, strict=True))
             return await self._govern(Subject(zone, group, identity), observed, dry_run=dry_run)
@@ -188,8 +202,14 @@ class Reconciler:
 
     async def _reconcile_zone(self, zone: LandingZone, *, dry_run: bool) -> list[GroupReport]:
         reads = ZoneReads(self._inventory, zone)
-        records = asyncio.create_task(self._ledger.list(zone.subscription_id))
-        views = {a.name: asyncio.create_task(a.observe_zone(zone, reads)) for a in self._aspects}
+        run = _ZoneRun(
+            zone,
+            reads,
+            records=asyncio.create_task(self._ledger.list(zone.subscription_id)),
+            views={a.name: asyncio.create_task(a.observe_zone(zone, reads)) for a in self._aspects},
+            shared=SingleFlight(),
+            dry_run=dry_run,
+        )
         tasks: list[asyncio.Task[GroupReport]] = []
         failure: list[GroupReport] = []
         try:
@@ -197,9 +217,7 @@ class Reconciler:
                 try:
                     async for group in self._inventory.list_groups(zone.subscription_id):
                         reads.add(group)
-                        tasks.append(
-                            group_tasks.create_task(self._reconcile_listed(zone, group, records, views, dry_run))
-                        )
+                        tasks.append(group_tasks.create_task(self._reconcile_listed(run, group)))
                     reads.complete()
                 except Exception as error:
                     reads.fail(error)
@@ -207,9 +225,10 @@ class Reconciler:
                         raise
                     failure.append(self._zone_failed(zone, error, dry_run))
         finally:
-            for task in (records, *views.values()):
+            pending = (run.records, *run.views.values())
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(records, *views.values(), return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)
             await reads.close()
         return [task.result() for task in tasks] + failure
 
@@ -231,19 +250,12 @@ class Reconciler:
             dry_run=dry_run,
         )
 
-    async def _reconcile_listed(
-        self,
-        zone: LandingZone,
-        group: ObservedGroup,
-        records: asyncio.Task[Mapping[GroupRef, LedgerRecord]],
-        views: Mapping[str, asyncio.Task[ZoneView[Any]]],
-        dry_run: bool,
-    ) -> GroupReport:
-        ref = group.ref
+    async def _reconcile_listed(self, run: _ZoneRun, group: ObservedGroup) -> GroupReport:
+        zone, ref, dry_run = run.zone, group.ref, run.dry_run
         if group.deleting:
             return _deleting(zone, ref, dry_run)
         try:
-            record = (await asyncio.shield(records)).get(ref)
+            record = (await asyncio.shield(run.records)).get(ref)
         except Exception as error:
             if not is_azure_error(error):
                 raise
@@ -252,19 +264,34 @@ class Reconciler:
             return GroupReport(ref, Outcome.FAILED, zone.name, reason=reason, transient=transient, dry_run=dry_run)
         identity = resolve_identity(self._config, zone, group, record)
         if isinstance(identity, Unclassified):
-            return GroupReport(ref, Outcome.UNCLASSIFIED, zone.name, reason=identity.reason, dry_run=dry_run)
+            return await self._not_governed(zone, group, identity, run.reads, dry_run)
         target = Target(zone, ref)
 
         async def observe(view: asyncio.Task[ZoneView[Any]]) -> object:
             return await (await asyncio.shield(view)).get(target)
 
-        outcomes = await asyncio.gather(*(observe(view) for view in views.values()), return_exceptions=True)
-        observed = dict(zip(views, outcomes, strict=True))
-        return await self._govern(Subject(zone, group, identity), observed, dry_run=dry_run)
+        outcomes = await asyncio.gather(*(observe(view) for view in run.views.values()), return_exceptions=True)
+        observed = dict(zip(run.views, outcomes, strict=True))
+        return await self._govern(Subject(zone, group, identity), observed, dry_run=dry_run, shared=run.shared)
+
+    async def _not_governed(
+        self, zone: LandingZone, group: ObservedGroup, why: Unclassified, reads: Reads, dry_run: bool
+    ) -> GroupReport:
+        """Unclassified — or ``orphaned``: a dedicated visualization group the app made, whose product
+        group is gone. The app never deletes a resource group; it reports it for a person to decide."""
+        ref = group.ref
+        owner = visualization_owner(self._config, ref.name)
+        made_by_app = tag_value(group.tags, self._config.tags.managed_by) == self._config.managed_by
+        if owner is not None and made_by_app and await reads.group(GroupRef(ref.subscription_id, owner)) is None:
+            reason = f"dedicated visualization group of {owner}, which no longer exists; left in place"
+            return GroupReport(ref, Outcome.ORPHANED, zone.name, reason=reason, dry_run=dry_run)
+        return GroupReport(ref, Outcome.UNCLASSIFIED, zone.name, reason=why.reason, dry_run=dry_run)
 
     # -- desire, plan, apply, report ---------------------------------------------------------------
 
-    async def _govern(self, subject: Subject, observed: Mapping[str, Observed], *, dry_run: bool) -> GroupReport:
+    async def _govern(
+        self, subject: Subject, observed: Mapping[str, Observed], *, dry_run: bool, shared: Shared | None = None
+    ) -> GroupReport:
         ref, zone = subject.ref, subject.zone
         conditions: dict[str, Condition] = {}
         parts: list[tuple[Action, ...]] = []
@@ -297,7 +324,7 @@ class Reconciler:
         results: tuple[ActionResult, ...] = ()
         recorded = _Recorded()
         if not dry_run:
-            results, recorded = await self._apply_and_record(subject, plan)
+            results, recorded = await self._apply_and_record(subject, plan, shared)
             if recorded.record is not None:
                 subject = Subject(zone, subject.group, _recorded(subject.identity))
 
@@ -338,7 +365,9 @@ class Reconciler:
             log.error("%s: %s failed: %s", ref, failed.action.key, failed.error)
         return report
 
-    async def _apply_and_record(self, subject: Subject, plan: Plan) -> tuple[tuple[ActionResult, ...], _Recorded]:
+    async def _apply_and_record(
+        self, subject: Subject, plan: Plan, shared: Shared | None
+    ) -> tuple[tuple[ActionResult, ...], _Recorded]:
         """Apply the plan, and write the product's first ledger record if it has none.
 
         A tag-recognised identity is pinned *before* anything is written for it, so two instances
@@ -346,13 +375,13 @@ class Reconciler:
         only notes when it was first governed, so it is written alongside the plan.
         """
         if subject.identity.recorded:
-            return await self._apply(plan), _Recorded()
+            return await self._apply(plan, shared), _Recorded()
         if subject.identity.source == "tags":
             recorded = await self._record(subject)
             if recorded.error is not None:
                 return (), recorded
-            return await self._apply(plan), recorded
-        results, recorded = await asyncio.gather(self._apply(plan), self._record(subject))
+            return await self._apply(plan, shared), recorded
+        results, recorded = await asyncio.gather(self._apply(plan, shared), self._record(subject))
         return results, recorded
 
     async def _record(self, subject: Subject) -> _Recorded:
@@ -374,8 +403,12 @@ class Reconciler:
             return _Recorded(error=f"the identity was pinned concurrently as {pinned}", transient=True)
         return _Recorded()
 
-    async def _apply(self, plan: Plan) -> tuple[ActionResult, ...]:
-        """Run the plan wave by wave; actions within a wave run concurrently."""
+    async def _apply(self, plan: Plan, shared: Shared | None = None) -> tuple[ActionResult, ...]:
+        """Run the plan wave by wave; actions within a wave run concurrently.
+
+        In bulk mode, actions several groups plan alike (creating the landing zone's visualization
+        group, a grant on it) have the same key: they run once and every plan gets that result.
+        """
         results: list[ActionResult] = []
         stopped: set[str] = set()
         outputs: dict[str, object] = {}
@@ -386,7 +419,7 @@ class Reconciler:
                 ActionResult(action, "skipped: a prerequisite action failed", Disposition.TERMINAL)
                 for action in skipped
             )
-            outcomes = await asyncio.gather(*(self._run(action, outputs) for action in runnable))
+            outcomes = await asyncio.gather(*(self._run_once(action, outputs, shared) for action in runnable))
             for action, (result, output) in zip(runnable, outcomes, strict=True):
                 results.append(result)
                 if result.ok:
@@ -397,6 +430,13 @@ class Reconciler:
             if any(result.group_gone for result, _ in outcomes):
                 break  # the group is gone or going: nothing further can land
         return tuple(results)
+
+    async def _run_once(
+        self, action: Action, outputs: Mapping[str, object], shared: Shared | None
+    ) -> tuple[ActionResult, object]:
+        if shared is None:
+            return await self._run(action, outputs)
+        return await shared.get(action.key, lambda: self._run(action, outputs))
 
     async def _run(self, action: Action, outputs: Mapping[str, object]) -> tuple[ActionResult, object]:
         aspect = self._by_name[action.aspect]

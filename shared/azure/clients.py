@@ -9,13 +9,15 @@ pooled across subscriptions, and one credential so a token is fetched once and c
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
 from azure.core.credentials_async import AsyncSupportsTokenInfo, AsyncTokenCredential
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.identity.aio import DefaultAzureCredential
+from azure.mgmt.authorization.aio import AuthorizationManagementClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from shared.azure.request_id import ReconcileRequestIdPolicy
@@ -23,6 +25,13 @@ from shared.azure.throttling import ArmRateGate
 from shared.settings import Settings
 
 USER_AGENT = "dpgov/0.1"
+
+
+class _Closeable(Protocol):
+    async def close(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=_Closeable)
 
 
 class SingleFlightCredential(AsyncTokenCredential, AsyncSupportsTokenInfo):
@@ -89,7 +98,7 @@ class ArmClients:
         self._endpoint = endpoint
         self._timeout = timeout_seconds
         self._session = session
-        self._resources: dict[str, ResourceManagementClient] = {}
+        self._clients: dict[tuple[object, str], _Closeable] = {}
         self._rate_gate = ArmRateGate()
         self._owned: tuple[aiohttp.ClientSession, AsyncTokenCredential] | None = None
 
@@ -107,21 +116,28 @@ class ArmClients:
             read_timeout=self._timeout,
         )
 
-    def resources(self, subscription_id: str) -> ResourceManagementClient:
-        key = subscription_id.lower()
-        client = self._resources.get(key)
+    def _client(self, kind: Callable[..., ClientT], subscription_id: str) -> ClientT:
+        """One client of ``kind`` per subscription, all over the same pipeline pieces."""
+        key = (kind, subscription_id.lower())
+        client = self._clients.get(key)
         if client is None:
-            client = ResourceManagementClient(
+            client = kind(
                 self._credential,
-                key,
+                subscription_id.lower(),
                 base_url=self._endpoint,
                 transport=self.transport(),
                 user_agent=USER_AGENT,
                 per_call_policies=[ReconcileRequestIdPolicy()],
                 per_retry_policies=[self._rate_gate],
             )
-            self._resources[key] = client
-        return client
+            self._clients[key] = client
+        return client  # type: ignore[return-value]  # keyed by its own type
+
+    def resources(self, subscription_id: str) -> ResourceManagementClient:
+        return self._client(ResourceManagementClient, subscription_id)
+
+    def authorization(self, subscription_id: str) -> AuthorizationManagementClient:
+        return self._client(AuthorizationManagementClient, subscription_id)
 
     @classmethod
     def connect(cls, settings: Settings) -> ArmClients:
@@ -142,9 +158,9 @@ class ArmClients:
         return clients
 
     async def close(self) -> None:
-        for client in self._resources.values():
+        for client in self._clients.values():
             await client.close()
-        self._resources.clear()
+        self._clients.clear()
         if self._owned is not None:
             session, credential = self._owned
             await session.close()

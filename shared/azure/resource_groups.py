@@ -74,6 +74,12 @@ class ResourceGroups:
         async for item in self._client(subscription_id).resources.list():
             yield _resource(item)
 
+    async def create_group(self, ref: GroupRef, *, location: str, tags: Mapping[str, str]) -> ObservedGroup:
+        """PUT a resource group (the visualization groups the app owns); an existing one is updated."""
+        body = ResourceGroup(location=location, tags=dict(tags))
+        group = await self._client(ref.subscription_id).resource_groups.create_or_update(ref.name, body)
+        return _observed(ref, group)
+
     async def merge_tags(self, ref: GroupRef, tags: Mapping[str, str]) -> None:
         """PATCH tags-at-scope with operation Merge: adds or overwrites only the given names."""
         patch = TagsPatchResource(operation="Merge", properties=Tags(tags=dict(tags)))

@@ -69,6 +69,10 @@ class MemoryInventory:
                 for resource in resources:
                     yield resource
 
+    async def create_group(self, ref: GroupRef, *, location: str, tags: Mapping[str, str]) -> ObservedGroup:
+        self.groups[ref] = dict(tags)
+        return self._observed(ref)
+
     async def merge_tags(self, ref: GroupRef, tags: Mapping[str, str]) -> None:
         if self.fail_merge is not None:
             raise self.fail_merge

@@ -149,3 +149,38 @@ def test_tag_changes_on_resources_inside_the_group_are_not_governed(config: Gove
         data={"operationName": "Microsoft.Resources/tags/write", "resourceUri": uri, "claims": {OID: TEAM}},
     )
     assert isinstance(route_event(config, event, own_object_id=APP), Ignored)
+
+
+def assignment_event(operation: str, caller: str | None) -> ResourceEvent:
+    scope = f"/subscriptions/{SUB}/resourceGroups/dp-sales-orders-dev-rg/providers/Microsoft.MachineLearningServices/workspaces/mlw"
+    uri = f"{scope}/providers/Microsoft.Authorization/roleAssignments/0b0e7a11-0000-4000-8000-000000000001"
+    data: dict[str, object] = {"operationName": operation, "resourceUri": uri}
+    if caller is not None:
+        data["claims"] = {OID: caller}
+    return ResourceEvent.from_fields(
+        id="e1", event_type="Microsoft.Resources.ResourceDeleteSuccess", subject=uri, data=data
+    )
+
+
+def test_a_grant_deleted_by_someone_else_reconciles_its_group_at_once(config: GovernanceConfig) -> None:
+    decision = route_event(
+        config, assignment_event("Microsoft.Authorization/roleAssignments/delete", TEAM), own_object_id=APP
+    )
+    assert decision == ReconcileRequest(
+        GroupRef(SUB, "dp-sales-orders-dev-rg"),
+        "roleassignment changed by another identity: Microsoft.Authorization/roleAssignments/delete",
+    )
+
+
+@pytest.mark.parametrize(
+    ("operation", "what"),
+    [
+        ("Microsoft.Authorization/roleAssignments/write", "roleassignment"),
+        ("Microsoft.Authorization/policyAssignments/write", "policyassignment"),
+    ],
+)
+def test_the_apps_own_grants_and_policy_assignments_are_acknowledged_by_object_id(
+    config: GovernanceConfig, operation: str, what: str
+) -> None:
+    decision = route_event(config, assignment_event(operation, APP), own_object_id=APP)
+    assert decision == Ignored(f"{operation}: the app's own {what} write")
