@@ -3,6 +3,7 @@
     python -m shared.cli sync [--subscription ID --group NAME] [--dry-run] [--json]
     python -m shared.cli unpin --subscription ID --group NAME
     python -m shared.cli validate [CONFIG]
+    python -m shared.cli rbac-condition [CONFIG]
     python -m shared.cli schema > governance.schema.json
 
 Credentials come from DefaultAzureCredential (``az login`` on a workstation). The exit code is 0
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from shared.abac import rbac_condition
 from shared.config import ConfigError, json_schema, load_config
 from shared.engine import open_engine
 from shared.ledger import UnpinRefused, unpin
@@ -40,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="validate a governance config")
     validate.add_argument("config", nargs="?", help="path (default: GOVERNANCE_CONFIG)")
     commands.add_parser("schema", help="print the config's JSON Schema")
+    condition = commands.add_parser(
+        "rbac-condition", help="print the ABAC condition that fences the app's role-assignment rights"
+    )
+    condition.add_argument("config", nargs="?", help="path (default: GOVERNANCE_CONFIG)")
     return parser
 
 
@@ -82,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "schema":
             sys.stdout.write(json_schema())
+            return 0
+        if arguments.command == "rbac-condition":
+            path = Path(arguments.config) if arguments.config else Settings.from_environment().governance_config
+            print(rbac_condition(load_config(path)))
             return 0
         if arguments.command == "validate":
             path = Path(arguments.config) if arguments.config else Settings.from_environment().governance_config

@@ -89,3 +89,69 @@ def test_subscription_lookup_ignores_case() -> None:
 def test_committed_json_schema_is_current() -> None:
     committed = (ROOT / "governance.schema.json").read_text(encoding="utf-8")
     assert json.loads(committed) == json.loads(json_schema()), "run: python -m shared.cli schema"
+
+
+def binding(role: str = "Reader", scope: str = "product_group", **extra: object) -> dict[str, object]:
+    return {
+        "name": "readers",
+        "principal_id": "33333333-3333-4333-8333-333333333333",
+        "principal_type": "Group",
+        "role": role,
+        "scope": scope,
+        **extra,
+    }
+
+
+def with_rbac(roles: dict[str, str], domain_bindings: list[dict[str, object]]) -> dict[str, object]:
+    document = minimal()
+    document["rbac"] = {"allowed_roles": roles}
+    document["domains"] = {"sales": {"cost_center": "CC-1", "owner": "o", "role_bindings": domain_bindings}}
+    return document
+
+
+READER = {"Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7"}
+
+
+@pytest.mark.parametrize(
+    ("roles", "message"),
+    [
+        ({"Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"}, "'Owner' manages access itself"),
+        ({"Boss": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"}, "'Boss' manages access itself"),
+        (
+            {"Role Based Access Control Administrator": "00000000-0000-4000-8000-000000000001"},
+            "'Role Based Access Control Administrator' manages access itself",
+        ),
+    ],
+)
+def test_access_management_roles_can_never_be_allowed(roles: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(with_rbac(roles, []))
+
+
+def test_a_binding_outside_the_allow_list_fails_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"domains\.sales\.role_bindings\.0\.role: 'Contributor' is not in rbac"):
+        parse_config(with_rbac(READER, [binding("Contributor")]))
+
+
+def test_a_domain_binding_cannot_target_the_shared_visualization_group() -> None:
+    with pytest.raises(
+        ConfigError, match=r"role_bindings\.0\.scope: 'landing_zone_visualization_group' is not allowed"
+    ):
+        parse_config(with_rbac(READER, [binding(scope="landing_zone_visualization_group")]))
+
+
+def test_a_binding_environment_must_be_configured() -> None:
+    with pytest.raises(ConfigError, match=r"role_bindings\.0\.environments: \['staging'\] are not in environments"):
+        parse_config(with_rbac(READER, [binding(environments=["staging"])]))
+
+
+def test_the_abac_condition_names_exactly_the_allowed_role_ids_and_principal_types(config: GovernanceConfig) -> None:
+    from shared.abac import rbac_condition
+
+    condition = rbac_condition(config)
+
+    ids = "acdd72a7-3385-48ef-bd42-f606fba81ae7, b24988ac-6180-42a0-ab88-20f7382dd24c, f6c7c914-8db3-469d-8ca1-694a8f32e121"
+    assert condition.count(f"ForAnyOfAnyValues:GuidEquals {{{ids}}}") == 2
+    assert condition.count("StringEqualsIgnoreCase {'Group', 'ServicePrincipal'}") == 2
+    assert condition.startswith("((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[")
+    assert "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR (@Resource[" in condition
