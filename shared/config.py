@@ -131,6 +131,65 @@ class RoleBinding(_Strict):
         return self.environments is None or environment in self.environments
 
 
+POLICY_DEFINITION_ID_PATTERN = (
+    r"(?i)^(/providers/Microsoft\.Management/managementGroups/[^/]+|/subscriptions/[0-9a-f-]{36})?"
+    r"/providers/Microsoft\.Authorization/(policyDefinitions|policySetDefinitions)/[^/]+$"
+)
+
+
+class NonComplianceMessage(_Strict):
+    message: str = Field(min_length=1, max_length=1024)
+    policy_definition_reference_id: str | None = Field(
+        default=None, description="For an initiative: the member the message is for (default: all)."
+    )
+
+
+class PolicyAssignmentSpec(_Strict):
+    """One policy (definition or initiative) assigned at each product group of a domain or product.
+
+    The app names the assignment after ``name`` (deterministically, within ARM's 64 characters),
+    marks it as its own in ``metadata``, and keeps it as configured. Definitions whose effective
+    effect is modify or deployIfNotExists get a system-assigned identity, the roles the definition
+    declares (if allow-listed in ``rbac.allowed_roles``) and, once, a remediation task for the
+    resources already in the group.
+    """
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    definition_id: str = Field(
+        pattern=POLICY_DEFINITION_ID_PATTERN,
+        description="A policy definition or initiative (policy set definition) id: built-in, or at a "
+        "management group or subscription.",
+    )
+    display_name: str | None = Field(default=None, max_length=128)
+    description: str | None = Field(default=None, max_length=512)
+    parameters: dict[str, Any] = Field(default_factory=dict, description="Parameter values, by parameter name.")
+    enforcement_mode: Literal["Default", "DoNotEnforce"] = "Default"
+    non_compliance_messages: list[NonComplianceMessage] = Field(default_factory=list)
+    not_scopes: list[str] = Field(
+        default_factory=list,
+        description="Resources inside the product group to exclude, relative to it: "
+        "providers/<namespace>/<type>/<name>.",
+    )
+    remediate: bool = Field(default=True, description="Start one remediation task after a new assignment.")
+
+    @field_validator("not_scopes")
+    @classmethod
+    def _relative_resource_paths(cls, value: list[str]) -> list[str]:
+        for path in value:
+            parts = path.strip("/").split("/")
+            if parts[0].lower() != "providers" or len(parts) < 4 or len(parts) % 2 != 0:
+                raise ValueError(f"{path!r} is not a resource path inside the group (providers/ns/type/name)")
+        return [path.strip("/") for path in value]
+
+
+def _unique_policy_names(policies: list[PolicyAssignmentSpec]) -> list[PolicyAssignmentSpec]:
+    names = [policy.name for policy in policies]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"policy names must be unique here; repeated: {repeated}")
+    return policies
+
+
 class Product(_Strict):
     """Per-product settings: overrides of the domain's cross-charging values, extra role bindings."""
 
@@ -141,6 +200,12 @@ class Product(_Strict):
     )
     inherit_role_bindings: bool = Field(default=True, description="Apply the domain's role bindings too.")
     role_bindings: list[RoleBinding] = Field(default_factory=list)
+    inherit_policies: bool = Field(default=True, description="Apply the domain's policies too.")
+    policies: list[PolicyAssignmentSpec] = Field(
+        default_factory=list, description="Added to the domain's; one with a domain policy's name replaces it."
+    )
+
+    _policy_names = field_validator("policies")(_unique_policy_names)
 
 
 class Domain(_Strict):
@@ -149,7 +214,10 @@ class Domain(_Strict):
     cost_center: TagValue = Field(min_length=1)
     owner: TagValue = Field(min_length=1)
     role_bindings: list[RoleBinding] = Field(default_factory=list)
+    policies: list[PolicyAssignmentSpec] = Field(default_factory=list)
     products: dict[Slug, Product] = Field(default_factory=dict)
+
+    _policy_names = field_validator("policies")(_unique_policy_names)
 
 
 class LandingZone(_Strict):

@@ -21,6 +21,7 @@ from shared.aspects.rbac import RbacAspect
 from shared.aspects.tags import TagsAspect
 from shared.aspects.visualization import VisualizationAspect
 from shared.azure.clients import ArmClients
+from shared.azure.inventory import ArmInventory
 from shared.azure.ledger_table import TableLedger, connect_table, require_storage
 from shared.azure.resource_groups import ResourceGroups
 from shared.azure.role_assignments import RoleAssignments
@@ -61,13 +62,9 @@ def aspect_names(config: GovernanceConfig, settings: Settings) -> tuple[str, ...
     return (TagsAspect.name, VisualizationAspect.name, RbacAspect.name)
 
 
-def build_aspects(config: GovernanceConfig, arm: ArmClients, inventory: ResourceGroups) -> list[AnyAspect]:
+def build_aspects(config: GovernanceConfig, groups: ResourceGroups, assignments: RoleAssignments) -> list[AnyAspect]:
     """The governed aspects, in the order their conditions are reported."""
-    return [
-        TagsAspect(config, inventory),
-        VisualizationAspect(config, inventory),
-        RbacAspect(config, RoleAssignments(arm)),
-    ]
+    return [TagsAspect(config, groups), VisualizationAspect(config, groups), RbacAspect(config, assignments)]
 
 
 def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> tuple[Engine, EngineClients]:
@@ -78,10 +75,14 @@ def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> 
     table, owned = connect_table(
         settings.storage, settings.ledger_table, credential=arm.credential, transport=arm.transport()
     )
-    inventory = ResourceGroups(arm)
+    groups, assignments = ResourceGroups(arm), RoleAssignments(arm)
     ledger = TableLedger(table)
     reconciler = Reconciler(
-        config, inventory, ledger, build_aspects(config, arm, inventory), max_concurrency=settings.max_concurrency
+        config,
+        ArmInventory(groups, assignments),
+        ledger,
+        build_aspects(config, groups, assignments),
+        max_concurrency=settings.max_concurrency,
     )
     return Engine(settings, config, reconciler, ledger), EngineClients(arm, table, owned)
 

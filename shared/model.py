@@ -94,3 +94,24 @@ class ObservedResource:
     def is_type(self, resource_type: str) -> bool:
         """Resource types compare case-insensitively, as ARM compares them."""
         return self.type.lower() == resource_type.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedAssignment:
+    """A role assignment as ARM reports it (ids as ARM returns them; compare lower-cased)."""
+
+    name: str
+    scope: str
+    principal_id: str
+    principal_type: str
+    role_definition_id: str
+    description: str | None = None
+
+    @property
+    def role_guid(self) -> str:
+        return self.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+    @property
+    def triple(self) -> tuple[str, str, str]:
+        """What makes two assignments the same grant: scope, principal and role."""
+        return (self.scope.lower().rstrip("/"), self.principal_id.lower(), self.role_guid)

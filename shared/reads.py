@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
 from typing import Any, Generic, Protocol, TypeVar
 
 from shared.config import LandingZone
-from shared.model import GroupRef, ObservedGroup, ObservedResource
+from shared.model import GroupRef, ObservedAssignment, ObservedGroup, ObservedResource
 
 T = TypeVar("T")
 
@@ -30,6 +30,10 @@ class Inventory(Protocol):
     async def list_group_resources(self, ref: GroupRef) -> tuple[ObservedResource, ...]: ...
 
     def list_resources(self, subscription_id: str) -> AsyncIterator[ObservedResource]: ...
+
+    async def list_role_assignments_at(self, scope: str) -> tuple[ObservedAssignment, ...]: ...
+
+    def list_role_assignments(self, subscription_id: str) -> AsyncIterator[ObservedAssignment]: ...
 
 
 class SingleFlight(Generic[T]):
@@ -58,6 +62,7 @@ class GroupReads:
         self._inventory = inventory
         self._groups: SingleFlight[ObservedGroup | None] = SingleFlight()
         self._resources: SingleFlight[tuple[ObservedResource, ...]] = SingleFlight()
+        self._assignments: SingleFlight[tuple[ObservedAssignment, ...]] = SingleFlight()
 
     async def group(self, ref: GroupRef) -> ObservedGroup | None:
         return await self._groups.get(ref.key, lambda: self._inventory.get_group(ref))
@@ -65,9 +70,15 @@ class GroupReads:
     async def resources(self, ref: GroupRef) -> tuple[ObservedResource, ...]:
         return await self._resources.get(ref.key, lambda: self._inventory.list_group_resources(ref))
 
+    async def role_assignments(self, scope: str) -> tuple[ObservedAssignment, ...]:
+        """Assignments at ``scope`` and below it (what is inherited from above is dropped)."""
+        listed = await self._assignments.get(scope.lower(), lambda: self._inventory.list_role_assignments_at(scope))
+        return tuple(assignment for assignment in listed if within(assignment.scope, scope))
+
     async def close(self) -> None:
         await self._groups.close()
         await self._resources.close()
+        await self._assignments.close()
 
 
 class ZoneReads:
@@ -79,6 +90,7 @@ class ZoneReads:
         self._groups: dict[str, ObservedGroup] = {}
         self._listed = asyncio.get_running_loop().create_future()
         self._resources: asyncio.Task[dict[str, tuple[ObservedResource, ...]]] | None = None
+        self._assignments: asyncio.Task[dict[str, tuple[ObservedAssignment, ...]]] | None = None
 
     # -- fed by the reconciler as it streams the group list ------------------------------------
 
@@ -109,24 +121,47 @@ class ZoneReads:
         index = await asyncio.shield(self._resources)
         return index.get(ref.name.lower(), ())
 
+    async def role_assignments(self, scope: str) -> tuple[ObservedAssignment, ...]:
+        """From one list of the subscription's assignments, indexed by group, started on first ask."""
+        if self._assignments is None:
+            self._assignments = asyncio.ensure_future(self._list_assignments())
+        index = await asyncio.shield(self._assignments)
+        group = group_of(scope)
+        return tuple(a for a in index.get(group, ()) if within(a.scope, scope)) if group else ()
+
+    async def _list_assignments(self) -> dict[str, tuple[ObservedAssignment, ...]]:
+        by_group: defaultdict[str, list[ObservedAssignment]] = defaultdict(list)
+        async for assignment in self._inventory.list_role_assignments(self._zone.subscription_id):
+            group = group_of(assignment.scope)
+            if group:
+                by_group[group].append(assignment)
+        return {name: tuple(items) for name, items in by_group.items()}
+
     async def _list_resources(self) -> dict[str, tuple[ObservedResource, ...]]:
         by_group: defaultdict[str, list[ObservedResource]] = defaultdict(list)
         async for resource in self._inventory.list_resources(self._zone.subscription_id):
-            by_group[_group_of(resource.id)].append(resource)
+            by_group[group_of(resource.id)].append(resource)
         return {name: tuple(resources) for name, resources in by_group.items()}
 
     async def close(self) -> None:
         if not self._listed.done():
             self._listed.cancel()
-        if self._resources is not None:
-            self._resources.cancel()
-            await asyncio.gather(self._resources, return_exceptions=True)
+        for task in (self._resources, self._assignments):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
 
-def _group_of(resource_id: str) -> str:
-    """The (lower-cased) group name in ``/subscriptions/{s}/resourceGroups/{g}/providers/…``."""
+def group_of(resource_id: str) -> str:
+    """The (lower-cased) group name in ``/subscriptions/{s}/resourceGroups/{g}[/providers/…]``."""
     parts = resource_id.split("/")
     for index, part in enumerate(parts[:-1]):
         if part.lower() == "resourcegroups":
             return parts[index + 1].lower()
     return ""
+
+
+def within(scope: str, parent: str) -> bool:
+    """``scope`` is ``parent`` or below it (scopes compare case-insensitively)."""
+    scope, parent = scope.lower().rstrip("/"), parent.lower().rstrip("/")
+    return scope == parent or scope.startswith(parent + "/")

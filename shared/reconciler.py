@@ -22,7 +22,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.aspects.base import Action, AnyAspect, Disposition, Finding, Reads, Subject, Target, ZoneView
+from shared.aspects.base import (
+    Action,
+    AnyAspect,
+    Disposition,
+    Finding,
+    Outputs,
+    Reads,
+    Remember,
+    Subject,
+    Target,
+    ZoneView,
+)
 from shared.classify import Unclassified
 from shared.config import GovernanceConfig, LandingZone
 from shared.correlation import reconcile_id
@@ -48,6 +59,7 @@ log = logging.getLogger(__name__)
 
 Observed = object | BaseException  # an aspect's observation, or why it could not be made
 Shared = SingleFlight[tuple[ActionResult, object]]  # one bulk run's actions, by key
+_LEDGER_ATTEMPTS = 3
 
 
 class TransientFailure(RuntimeError):
@@ -157,7 +169,7 @@ class Reconciler:
                 return await self._not_governed(zone, group, identity, reads, dry_run)
             outcomes = await asyncio.gather(*observing.values(), return_exceptions=True)
             observed = dict(zip(observing, outcomes, strict=True))
-            return await self._govern(Subject(zone, group, identity), observed, dry_run=dry_run)
+            return await self._govern(Subject(zone, group, identity, record), observed, dry_run=dry_run)
         finally:
             for task in (record_task, *observing.values()):
                 task.cancel()
@@ -272,7 +284,8 @@ class Reconciler:
 
         outcomes = await asyncio.gather(*(observe(view) for view in run.views.values()), return_exceptions=True)
         observed = dict(zip(run.views, outcomes, strict=True))
-        return await self._govern(Subject(zone, group, identity), observed, dry_run=dry_run, shared=run.shared)
+        subject = Subject(zone, group, identity, record)
+        return await self._govern(subject, observed, dry_run=dry_run, shared=run.shared)
 
     async def _not_governed(
         self, zone: LandingZone, group: ObservedGroup, why: Unclassified, reads: Reads, dry_run: bool
@@ -326,7 +339,7 @@ class Reconciler:
         if not dry_run:
             results, recorded = await self._apply_and_record(subject, plan, shared)
             if recorded.record is not None:
-                subject = Subject(zone, subject.group, _recorded(subject.identity))
+                subject = Subject(zone, subject.group, _recorded(subject.identity), recorded.record)
 
         applied = not dry_run and not (recorded.error and subject.identity.source == "tags")
         for aspect_name, notes in findings.items():
@@ -368,21 +381,47 @@ class Reconciler:
     async def _apply_and_record(
         self, subject: Subject, plan: Plan, shared: Shared | None
     ) -> tuple[tuple[ActionResult, ...], _Recorded]:
-        """Apply the plan, and write the product's first ledger record if it has none.
+        """Apply the plan, write the product's first ledger record if it has none, and remember
+        the artefacts the plan's actions report (``Remember`` outputs).
 
         A tag-recognised identity is pinned *before* anything is written for it, so two instances
         racing on a new product cannot act on two identities; a name-recognised product's record
         only notes when it was first governed, so it is written alongside the plan.
         """
         if subject.identity.recorded:
-            return await self._apply(plan, shared), _Recorded()
-        if subject.identity.source == "tags":
+            (results, outputs), recorded = await self._apply(plan, shared), _Recorded()
+        elif subject.identity.source == "tags":
             recorded = await self._record(subject)
             if recorded.error is not None:
                 return (), recorded
-            return await self._apply(plan, shared), recorded
-        results, recorded = await asyncio.gather(self._apply(plan, shared), self._record(subject))
+            results, outputs = await self._apply(plan, shared)
+        else:
+            (results, outputs), recorded = await asyncio.gather(self._apply(plan, shared), self._record(subject))
+        remembered = [output for output in outputs.values() if isinstance(output, Remember)]
+        if remembered and recorded.error is None:
+            error = await self._remember(subject.ref, remembered)
+            if error is not None:
+                recorded = _Recorded(recorded.record, error[0], error[1])
         return results, recorded
+
+    async def _remember(self, ref: GroupRef, notes: Sequence[Remember]) -> tuple[str, bool] | None:
+        """Merge artefacts into the ledger row (optimistic; a lost race re-reads). None when done."""
+        for _ in range(_LEDGER_ATTEMPTS):
+            try:
+                current = await self._ledger.get(ref)
+                if current is None:
+                    return "writing the ledger failed: the product's record is missing", True
+                artifacts = [a for a in current.artifacts if not any(a in note.removed for note in notes)]
+                artifacts += [a for note in notes for a in note.added if a not in artifacts]
+                await self._ledger.replace(current.with_artifacts(tuple(artifacts)))
+                return None
+            except LedgerConflict:
+                continue
+            except Exception as error:
+                if not is_azure_error(error):
+                    raise
+                return f"writing the ledger failed: {describe(error)}", disposition(error) is Disposition.TRANSIENT
+        return "writing the ledger failed: the record kept changing", True
 
     async def _record(self, subject: Subject) -> _Recorded:
         record = LedgerRecord(subject.ref, subject.product, subject.identity.source, first_governed_at=utc_now())
@@ -403,7 +442,7 @@ class Reconciler:
             return _Recorded(error=f"the identity was pinned concurrently as {pinned}", transient=True)
         return _Recorded()
 
-    async def _apply(self, plan: Plan, shared: Shared | None = None) -> tuple[ActionResult, ...]:
+    async def _apply(self, plan: Plan, shared: Shared | None = None) -> tuple[tuple[ActionResult, ...], Outputs]:
         """Run the plan wave by wave; actions within a wave run concurrently.
 
         In bulk mode, actions several groups plan alike (creating the landing zone's visualization
@@ -429,7 +468,7 @@ class Reconciler:
             stopped.update(action.key for action in skipped)
             if any(result.group_gone for result, _ in outcomes):
                 break  # the group is gone or going: nothing further can land
-        return tuple(results)
+        return tuple(results), outputs
 
     async def _run_once(
         self, action: Action, outputs: Mapping[str, object], shared: Shared | None

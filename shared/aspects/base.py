@@ -27,7 +27,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from shared.config import LandingZone
 from shared.identity import Identity
-from shared.model import DataProduct, GroupRef, ObservedGroup, ObservedResource
+from shared.ledger import Artifact, LedgerRecord
+from shared.model import DataProduct, GroupRef, ObservedAssignment, ObservedGroup, ObservedResource
 
 
 class Action(Protocol):
@@ -102,11 +103,17 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """A classified data-product group: what every aspect's ``desire`` is computed from."""
+    """A classified data-product group: what every aspect's ``desire`` is computed from.
+
+    ``record`` is the product's ledger row as read at the start of the reconcile (None before the
+    first one): the artefacts the app made for it outside Azure's view of the group, and what it
+    already did once (a remediation task started after a new policy assignment).
+    """
 
     zone: LandingZone
     group: ObservedGroup
     identity: Identity
+    record: LedgerRecord | None = None
 
     @property
     def ref(self) -> GroupRef:
@@ -128,6 +135,10 @@ class Reads(Protocol):
 
     async def resources(self, ref: GroupRef) -> tuple[ObservedResource, ...]: ...
 
+    async def role_assignments(self, scope: str) -> tuple[ObservedAssignment, ...]:
+        """Assignments at the scope and below it (RBAC, policy and Purview grants share this read)."""
+        ...
+
 
 class ZoneView(Protocol[ObservedT_co]):
     """An aspect's bulk observation of one landing zone, answering for each group in it."""
@@ -137,6 +148,18 @@ class ZoneView(Protocol[ObservedT_co]):
 
 Outputs = Mapping[str, object]
 """What earlier actions of the same plan returned, by action key (e.g. a created identity's id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Remember:
+    """An action's output the ledger must keep: artefacts it created, or retired.
+
+    The reconciler merges these into the product's ledger row after the plan ran (one optimistic
+    write), so an aspect never writes the ledger itself.
+    """
+
+    added: tuple[Artifact, ...] = ()
+    removed: tuple[Artifact, ...] = ()
 
 
 class Aspect(Protocol[DesiredT, ObservedT, ActionT]):

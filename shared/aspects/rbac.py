@@ -18,18 +18,18 @@ principal the bindings name are reported as a notice.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, assert_never
 
 from shared.aspects.base import AspectPlan, Disposition, Finding, FindingKind, Outputs, Reads, Subject, Target
+from shared.aspects.views import ViaReads
 from shared.aspects.visualization import dedicated_group, group_key, landing_zone_group
-from shared.azure.role_assignments import ObservedAssignment
 from shared.config import GovernanceConfig, LandingZone, RoleBinding, ScopeKind
 from shared.errors import disposition, error_code
-from shared.model import GroupRef, ObservedResource
+from shared.model import GroupRef, ObservedAssignment, ObservedResource
 from shared.naming import dedicated_visualization_group, role_assignment_name
+from shared.reads import within
 
 NAME = "rbac"
 ML_WORKSPACES = "Microsoft.MachineLearningServices/workspaces"
@@ -144,10 +144,6 @@ class ObservedRbac:
 class AssignmentStore(Protocol):
     """The grant path (``shared.azure.role_assignments.RoleAssignments``)."""
 
-    async def list_at(self, scope: str) -> tuple[ObservedAssignment, ...]: ...
-
-    def list_subscription(self, subscription_id: str) -> AsyncIterator[ObservedAssignment]: ...
-
     async def role_definition_id(self, subscription_id: str, role_name: str, expected_guid: str) -> str: ...
 
     async def create(
@@ -170,11 +166,6 @@ def _short(scope: str) -> str:
     lowered = [part.lower() for part in parts]
     group = parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else scope
     return f"{group}/{parts[-1]}" if "providers" in lowered else group
-
-
-def _within(scope: str, parent: str) -> bool:
-    scope, parent = scope.lower().rstrip("/"), parent.lower().rstrip("/")
-    return scope == parent or scope.startswith(parent + "/")
 
 
 def owned(assignment: ObservedAssignment, marker_prefix: str) -> bool:
@@ -202,7 +193,7 @@ def diff_rbac(desired: DesiredRbac, observed: ObservedRbac) -> AspectPlan[RbacAc
     workspaces = [
         resource
         for resource in observed.resources
-        if resource.is_type(ML_WORKSPACES) and _within(resource.id, desired.product_scope)
+        if resource.is_type(ML_WORKSPACES) and within(resource.id, desired.product_scope)
     ]
     for workspace in workspaces:
         grants += [replace(template, scope=workspace.id) for template in desired.ml_grants]
@@ -217,7 +208,7 @@ def diff_rbac(desired: DesiredRbac, observed: ObservedRbac) -> AspectPlan[RbacAc
     findings: list[Finding] = []
     for assignment in observed.assignments:
         triple = (assignment.scope.lower(), assignment.principal_id.lower(), assignment.role_guid)
-        if triple in wanted or not any(_within(assignment.scope, s) for s in desired.governed_scopes):
+        if triple in wanted or not any(within(assignment.scope, s) for s in desired.governed_scopes):
             continue
         if owned(assignment, desired.marker_prefix):
             actions.append(DeleteRoleAssignment(assignment, desired.product_scope))
@@ -296,22 +287,14 @@ class RbacAspect:
     async def observe(self, target: Target, reads: Reads) -> ObservedRbac:
         scopes = self.observed_scopes(target)
         lists, resources = await asyncio.gather(
-            asyncio.gather(*(self._store.list_at(scope) for scope in scopes)), reads.resources(target.ref)
+            asyncio.gather(*(reads.role_assignments(scope) for scope in scopes)), reads.resources(target.ref)
         )
-        seen: dict[tuple[str, str], ObservedAssignment] = {}
-        for scope, assignments in zip(scopes, lists, strict=True):
-            for assignment in assignments:
-                if _within(assignment.scope, scope):  # drop what is inherited from above
-                    seen[(assignment.scope.lower(), assignment.name.lower())] = assignment
-        return ObservedRbac(tuple(seen.values()), resources)
+        return ObservedRbac(tuple(assignment for listed in lists for assignment in listed), resources)
 
-    async def observe_zone(self, zone: LandingZone, reads: Reads) -> ZoneAssignments:
-        by_group: defaultdict[str, list[ObservedAssignment]] = defaultdict(list)
-        async for assignment in self._store.list_subscription(zone.subscription_id):
-            group = _group_of(assignment.scope)
-            if group:
-                by_group[group].append(assignment)
-        return ZoneAssignments(self, {name: tuple(items) for name, items in by_group.items()}, reads)
+    async def observe_zone(self, zone: LandingZone, reads: Reads) -> ViaReads[ObservedRbac]:
+        """The shared reads answer from one list of the subscription's assignments and resources."""
+        del zone
+        return ViaReads(self.observe, reads)
 
     def diff(self, desired: DesiredRbac, observed: ObservedRbac) -> AspectPlan[RbacAction]:
         return diff_rbac(desired, observed)
@@ -356,30 +339,6 @@ class RbacAspect:
             scope, product_scope = action.grant.scope, action.grant.product_scope
         else:
             scope, product_scope = action.assignment.scope, action.product_scope
-        if code in {"ResourceGroupNotFound", "ResourceGroupBeingDeleted"} and not _within(scope, product_scope):
+        if code in {"ResourceGroupNotFound", "ResourceGroupBeingDeleted"} and not within(scope, product_scope):
             return Disposition.TRANSIENT  # a visualization group, not the product: the retry recreates it
         return disposition(error)
-
-
-class ZoneAssignments:
-    """Bulk view: the subscription's one list of assignments, indexed by resource group."""
-
-    def __init__(self, aspect: RbacAspect, by_group: Mapping[str, tuple[ObservedAssignment, ...]], reads: Reads):
-        self._aspect = aspect
-        self._by_group = by_group
-        self._reads = reads
-
-    async def get(self, target: Target) -> ObservedRbac:
-        names = {_group_of(scope) for scope in self._aspect.observed_scopes(target)}
-        assignments = tuple(a for name in sorted(names) for a in self._by_group.get(name, ()))
-        return ObservedRbac(assignments, await self._reads.resources(target.ref))
-
-
-def _group_of(scope: str) -> str:
-    parts = scope.strip("/").split("/")
-    lowered = [part.lower() for part in parts]
-    if "resourcegroups" in lowered:
-        index = lowered.index("resourcegroups")
-        if index + 1 < len(parts):
-            return lowered[index + 1]
-    return ""

@@ -18,6 +18,8 @@ from azure.core.credentials_async import AsyncSupportsTokenInfo, AsyncTokenCrede
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.identity.aio import DefaultAzureCredential
 from azure.mgmt.authorization.aio import AuthorizationManagementClient
+from azure.mgmt.policyinsights.aio import PolicyInsightsClient
+from azure.mgmt.resource.policy.aio import PolicyClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from shared.azure.request_id import ReconcileRequestIdPolicy
@@ -138,6 +140,12 @@ class ArmClients:
 
     def authorization(self, subscription_id: str) -> AuthorizationManagementClient:
         return self._client(AuthorizationManagementClient, subscription_id)
+
+    def policy(self, subscription_id: str) -> PolicyClient:
+        return self._client(PolicyClient, subscription_id)
+
+    def policy_insights(self, subscription_id: str) -> PolicyInsightsClient:
+        return self._client(PolicyInsightsClient, subscription_id)
 
     @classmethod
     def connect(cls, settings: Settings) -> ArmClients:

@@ -13,28 +13,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
 from shared.azure.clients import ArmClients
-
-
-@dataclass(frozen=True, slots=True)
-class ObservedAssignment:
-    """One role assignment as ARM reports it (ids as ARM returns them; compare lower-cased)."""
-
-    name: str
-    scope: str
-    principal_id: str
-    principal_type: str
-    role_definition_id: str
-    description: str | None = None
-
-    @property
-    def role_guid(self) -> str:
-        return self.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+from shared.model import ObservedAssignment
 
 
 class RoleNotResolvable(AzureError):

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from azure.core.exceptions import HttpResponseError, ODataV4Format
 
 from shared.ledger import LedgerConflict, LedgerRecord
-from shared.model import DataProduct, GroupRef, ObservedGroup, ObservedResource, frozen_tags
+from shared.model import DataProduct, GroupRef, ObservedAssignment, ObservedGroup, ObservedResource, frozen_tags
 
 EMEA = "11111111-1111-1111-1111-111111111111"
 AMER = "22222222-2222-2222-2222-222222222222"
@@ -36,6 +36,7 @@ class MemoryInventory:
         }
         self.resources: dict[GroupRef, list[ObservedResource]] = {}
         self.deleting: set[GroupRef] = set()
+        self.assignments: list[ObservedAssignment] = []
         self.fail_get: Exception | None = None
         self.fail_list: dict[str, Exception] = {}
         self.fail_merge: Exception | None = None
@@ -72,6 +73,14 @@ class MemoryInventory:
     async def create_group(self, ref: GroupRef, *, location: str, tags: Mapping[str, str]) -> ObservedGroup:
         self.groups[ref] = dict(tags)
         return self._observed(ref)
+
+    async def list_role_assignments_at(self, scope: str) -> tuple[ObservedAssignment, ...]:
+        return tuple(a for a in self.assignments if a.scope.lower().startswith(scope.lower()))
+
+    async def list_role_assignments(self, subscription_id: str) -> AsyncIterator[ObservedAssignment]:
+        for assignment in self.assignments:
+            if assignment.scope.lower().startswith(f"/subscriptions/{subscription_id.lower()}"):
+                yield assignment
 
     async def merge_tags(self, ref: GroupRef, tags: Mapping[str, str]) -> None:
         if self.fail_merge is not None:

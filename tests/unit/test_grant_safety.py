@@ -20,13 +20,12 @@ from hypothesis import strategies as st
 from functions.http_api import BadRequest, group_from_route
 from shared.aspects.base import Subject
 from shared.aspects.rbac import CreateRoleAssignment, DeleteRoleAssignment, ObservedRbac, RbacAspect, owned
-from shared.azure.role_assignments import ObservedAssignment
 from shared.classify import Unclassified
 from shared.config import load_config
 from shared.events import ReconcileRequest, ResourceEvent, route_event
 from shared.identity import resolve_identity
 from shared.ledger import LedgerRecord
-from shared.model import DataProduct, GroupRef, ObservedGroup, ObservedResource, frozen_tags
+from shared.model import DataProduct, GroupRef, ObservedAssignment, ObservedGroup, ObservedResource, frozen_tags
 from shared.naming import dedicated_visualization_group
 from tests.unit.conftest import EXAMPLE_CONFIG
 from tests.unit.fakes import AMER, EMEA

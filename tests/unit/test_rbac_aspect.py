@@ -15,10 +15,9 @@ from shared.aspects.rbac import (
     diff_rbac,
 )
 from shared.aspects.visualization import CreateGroup, TagGroup, VisualizationAspect
-from shared.azure.role_assignments import ObservedAssignment
 from shared.config import load_config
 from shared.identity import Identity
-from shared.model import DataProduct, GroupRef, ObservedGroup, ObservedResource, frozen_tags
+from shared.model import DataProduct, GroupRef, ObservedAssignment, ObservedGroup, ObservedResource, frozen_tags
 from shared.naming import role_assignment_name
 from tests.unit.conftest import EXAMPLE_CONFIG
 from tests.unit.fakes import EMEA, MemoryInventory
