@@ -17,12 +17,14 @@ from azure.core.credentials_async import AsyncTokenCredential
 from azure.data.tables.aio import TableClient
 
 from shared.aspects.base import AnyAspect
+from shared.aspects.policy import PolicyAspect
 from shared.aspects.rbac import RbacAspect
 from shared.aspects.tags import TagsAspect
 from shared.aspects.visualization import VisualizationAspect
 from shared.azure.clients import ArmClients
 from shared.azure.inventory import ArmInventory
 from shared.azure.ledger_table import TableLedger, connect_table, require_storage
+from shared.azure.policies import PolicyAssignments
 from shared.azure.resource_groups import ResourceGroups
 from shared.azure.role_assignments import RoleAssignments
 from shared.config import GovernanceConfig, load_config
@@ -56,15 +58,34 @@ class EngineClients:
         await self.arm.close()
 
 
+def uses_policy(config: GovernanceConfig) -> bool:
+    return any(
+        domain.policies or any(product.policies for product in domain.products.values())
+        for domain in config.domains.values()
+    )
+
+
 def aspect_names(config: GovernanceConfig, settings: Settings) -> tuple[str, ...]:
     """The aspects this config and these settings turn on, in the order they are reported."""
-    del config, settings
-    return (TagsAspect.name, VisualizationAspect.name, RbacAspect.name)
+    del settings
+    names = [TagsAspect.name, VisualizationAspect.name, RbacAspect.name]
+    if uses_policy(config):
+        names.append(PolicyAspect.name)
+    return tuple(names)
 
 
-def build_aspects(config: GovernanceConfig, groups: ResourceGroups, assignments: RoleAssignments) -> list[AnyAspect]:
-    """The governed aspects, in the order their conditions are reported."""
-    return [TagsAspect(config, groups), VisualizationAspect(config, groups), RbacAspect(config, assignments)]
+def build_aspects(config: GovernanceConfig, arm: ArmClients) -> tuple[ArmInventory, list[AnyAspect]]:
+    """The shared inventory and the governed aspects, in the order their conditions are reported."""
+    groups, assignments = ResourceGroups(arm), RoleAssignments(arm)
+    aspects: list[AnyAspect] = [
+        TagsAspect(config, groups),
+        VisualizationAspect(config, groups),
+        RbacAspect(config, assignments),
+    ]
+    if uses_policy(config):
+        policies = PolicyAssignments(arm, subscription_for_reads=config.landing_zones[0].subscription_id)
+        aspects.append(PolicyAspect(config, policies, assignments))
+    return ArmInventory(groups, assignments), aspects
 
 
 def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> tuple[Engine, EngineClients]:
@@ -75,15 +96,9 @@ def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> 
     table, owned = connect_table(
         settings.storage, settings.ledger_table, credential=arm.credential, transport=arm.transport()
     )
-    groups, assignments = ResourceGroups(arm), RoleAssignments(arm)
+    inventory, aspects = build_aspects(config, arm)
     ledger = TableLedger(table)
-    reconciler = Reconciler(
-        config,
-        ArmInventory(groups, assignments),
-        ledger,
-        build_aspects(config, groups, assignments),
-        max_concurrency=settings.max_concurrency,
-    )
+    reconciler = Reconciler(config, inventory, ledger, aspects, max_concurrency=settings.max_concurrency)
     return Engine(settings, config, reconciler, ledger), EngineClients(arm, table, owned)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +116,23 @@ class ObservedAssignment:
     def triple(self) -> tuple[str, str, str]:
         """What makes two assignments the same grant: scope, principal and role."""
         return (self.scope.lower().rstrip("/"), self.principal_id.lower(), self.role_guid)
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedPolicyAssignment:
+    """A policy assignment as ARM reports it, reduced to what the app compares."""
+
+    id: str
+    name: str
+    scope: str
+    definition_id: str
+    display_name: str | None
+    description: str | None
+    parameters: Mapping[str, Any]  # name → value
+    enforcement_mode: str
+    not_scopes: tuple[str, ...]
+    messages: tuple[tuple[str, str | None], ...]  # (message, policyDefinitionReferenceId)
+    metadata: Mapping[str, Any]
+    identity_type: str | None
+    principal_id: str | None
+    location: str | None

@@ -47,3 +47,23 @@ def role_assignment_name(scope: str, principal_id: str, role_definition_guid: st
     """A GUID from (scope, principal, role): the same grant always has the same name."""
     key = f"{scope.lower().rstrip('/')}|{principal_id.lower()}|{role_definition_guid.lower()}"
     return str(uuid.uuid5(_NAMESPACE, key))
+
+
+def _fit(name: str, limit: int) -> str:
+    """``name`` if it fits, else its head and a short hash of the whole, within ``limit``."""
+    if len(name) <= limit:
+        return name
+    digest = uuid.uuid5(_NAMESPACE, name).hex[:8]
+    return f"{name[: limit - 9].rstrip('-')}-{digest}"
+
+
+def policy_assignment_name(managed_by: str, policy: str) -> str:
+    """``dpgov-sales-baseline``: unique per group, within ARM's 64 characters (and its charset)."""
+    prefix = "".join(c if c.isalnum() or c == "-" else "-" for c in managed_by.lower()).strip("-") or "dpgov"
+    return _fit(f"{prefix}-{policy}", 64)
+
+
+def remediation_name(assignment: str, reference_id: str | None) -> str:
+    """One remediation per assignment and initiative member, named so a retry cannot start a second."""
+    member = "".join(c if c.isalnum() or c == "-" else "-" for c in (reference_id or "definition").lower())
+    return _fit(f"{assignment}-{member}", 64)

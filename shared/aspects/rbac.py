@@ -168,6 +168,29 @@ def _short(scope: str) -> str:
     return f"{group}/{parts[-1]}" if "providers" in lowered else group
 
 
+async def grant_role(store: AssignmentStore, grant: Grant, marker: str) -> None:
+    """The grant path every aspect shares: the role resolved by name (once per process, checked
+    against the allow-listed id), the deterministic name, ``principalType`` always, and a short
+    retry while a new principal replicates to ARM's directory (``PrincipalNotFound``)."""
+    subscription = grant.product_scope.split("/")[2]
+    role_definition_id = await store.role_definition_id(subscription, grant.role, grant.role_guid)
+    for delay in (*PRINCIPAL_RETRY_DELAYS, None):
+        try:
+            await store.create(
+                scope=grant.scope,
+                name=grant.name,
+                role_definition_id=role_definition_id,
+                principal_id=grant.principal_id,
+                principal_type=grant.principal_type,
+                description=marker,
+            )
+            return
+        except Exception as error:
+            if error_code(error) != "PrincipalNotFound" or delay is None:
+                raise
+            await asyncio.sleep(delay)
+
+
 def owned(assignment: ObservedAssignment, marker_prefix: str) -> bool:
     """The app's own: its deterministic name and its marker in the description."""
     expected = role_assignment_name(assignment.scope, assignment.principal_id, assignment.role_guid)
@@ -303,30 +326,11 @@ class RbacAspect:
         del outputs
         match action:
             case CreateRoleAssignment(grant=grant, marker=marker):
-                await self._create(grant, marker)
+                await grant_role(self._store, grant, marker)
             case DeleteRoleAssignment(assignment=assignment):
                 await self._store.delete(scope=assignment.scope, name=assignment.name)
             case _:
                 assert_never(action)
-
-    async def _create(self, grant: Grant, marker: str) -> None:
-        subscription = grant.product_scope.split("/")[2]
-        role_definition_id = await self._store.role_definition_id(subscription, grant.role, grant.role_guid)
-        for delay in (*PRINCIPAL_RETRY_DELAYS, None):
-            try:
-                await self._store.create(
-                    scope=grant.scope,
-                    name=grant.name,
-                    role_definition_id=role_definition_id,
-                    principal_id=grant.principal_id,
-                    principal_type=grant.principal_type,
-                    description=marker,
-                )
-                return
-            except Exception as error:
-                if error_code(error) != "PrincipalNotFound" or delay is None:
-                    raise
-                await asyncio.sleep(delay)
 
     def interpret(self, action: RbacAction, error: BaseException) -> Disposition:
         code = error_code(error)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -21,28 +20,8 @@ from azure.mgmt.resource.policy.aio import PolicyClient
 from azure.mgmt.resource.policy.models import PolicyAssignment
 
 from shared.azure.clients import ArmClients
-from shared.model import GroupRef
+from shared.model import GroupRef, ObservedPolicyAssignment
 from shared.policy_definitions import Assignable, Definition, member_ids, parse_definition, parse_set
-
-
-@dataclass(frozen=True, slots=True)
-class ObservedPolicyAssignment:
-    """A policy assignment as ARM reports it, reduced to what the app compares."""
-
-    id: str
-    name: str
-    scope: str
-    definition_id: str
-    display_name: str | None
-    description: str | None
-    parameters: Mapping[str, Any]  # name → value
-    enforcement_mode: str
-    not_scopes: tuple[str, ...]
-    messages: tuple[tuple[str, str | None], ...]  # (message, policyDefinitionReferenceId)
-    metadata: Mapping[str, Any]
-    identity_type: str | None
-    principal_id: str | None
-    location: str | None
 
 
 def observed_assignment(model: Any) -> ObservedPolicyAssignment:
