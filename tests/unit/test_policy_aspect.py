@@ -158,15 +158,17 @@ def test_a_new_product_gets_the_assignment_then_its_identity_granted_then_one_re
     plan = diff_policy(desired(), observed())
 
     put, grant, remediation = plan.actions
-    assert isinstance(put, PutPolicyAssignment) and put.new
-    assert put.body["identity"] == {"type": "SystemAssigned"} and put.body["location"] == "westeurope"
+    assert isinstance(put, PutPolicyAssignment)
+    assert put.new
+    assert put.body["identity"] == {"type": "SystemAssigned"}
+    assert put.body["location"] == "westeurope"
     assert put.body["properties"]["metadata"] == {"managedBy": "dpgov", "dpgovPolicy": "sales/sales-baseline"}
     assert put.body["properties"]["parameters"] == {
         "allowedLocations": {"value": ["westeurope", "northeurope"]},
         "costCenterTag": {"value": "CostCenter"},
     }
     assert isinstance(grant, GrantPolicyIdentity)
-    assert (grant.grant.role, grant.principal_from, grant.depends_on) == ("Contributor", put.key, {put.key})
+    assert (grant.grant.role, grant.principal_from, grant.depends_on) == ("Contributor", put.key, frozenset({put.key}))
     assert isinstance(remediation, Remediate)
     assert remediation.reference_id == "inheritCostCenterTag"
     assert remediation.depends_on == {put.key, grant.key}
@@ -189,7 +191,8 @@ def test_a_changed_parameter_updates_the_assignment_in_place_and_keeps_its_ident
     plan = diff_policy(desired(REMEDIATED), observed(drifted, grants=(identity_grant(),)))
 
     (put,) = plan.actions
-    assert isinstance(put, PutPolicyAssignment) and not put.new
+    assert isinstance(put, PutPolicyAssignment)
+    assert not put.new
 
 
 def test_a_remediation_runs_once_the_ledger_remembers_it() -> None:
@@ -221,7 +224,8 @@ def test_a_recreated_identity_gets_a_fresh_grant_and_the_old_one_is_revoked() ->
     kinds = [type(a).__name__ for a in plan.actions]
     assert kinds == ["DeletePolicyAssignment", "PutPolicyAssignment", "GrantPolicyIdentity", "RevokePolicyIdentity"]
     revoke = plan.actions[-1]
-    assert isinstance(revoke, RevokePolicyIdentity) and revoke.assignment == old
+    assert isinstance(revoke, RevokePolicyIdentity)
+    assert revoke.assignment == old
 
 
 def test_a_role_outside_the_allow_list_is_blocked_not_granted() -> None:
