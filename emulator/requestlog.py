@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 
-from .control_models import LoggedRequest, RequestSummary
+from .control.models import LoggedRequest, RequestSummary
 
 __all__ = ["RequestLog", "longest_sequential_chain", "summarize"]
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .control import add_control_routes
-from .gateway import STATE_KEY, handle_arm
-from .identity import IDENTITY_PATH, build_identity_app
-from .state import DEFAULT_PAGE_SIZE, EmulatorState
+from .arm.gateway import handle_arm
+from .control.api import add_control_routes
+from .identity.endpoint import IDENTITY_PATH, build_identity_app
+from .state import DEFAULT_PAGE_SIZE, STATE_KEY, EmulatorState
 from .tls import ensure_ca
 
 __all__ = ["ServerOptions", "build_arm_app", "serve"]

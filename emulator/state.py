@@ -12,15 +12,24 @@ import ssl
 import uuid
 from dataclasses import dataclass
 
-from .eventgrid import EventGridPublisher
-from .faults import FaultInjector
-from .lro import DeletionJobs
-from .requestlog import RequestLog
-from .store import Store
-from .throttling import Throttle
-from .tokens import TokenIssuer
+from aiohttp import web
 
-__all__ = ["DEFAULT_LRO_RETRY_AFTER", "DEFAULT_PAGE_SIZE", "DEFAULT_TENANT_ID", "EmulatorState", "Settings"]
+from .arm.faults import FaultInjector
+from .arm.lro import DeletionJobs
+from .arm.store import Store
+from .arm.throttling import Throttle
+from .eventgrid.publisher import EventGridPublisher
+from .identity.tokens import TokenIssuer
+from .requestlog import RequestLog
+
+__all__ = [
+    "DEFAULT_LRO_RETRY_AFTER",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_TENANT_ID",
+    "STATE_KEY",
+    "EmulatorState",
+    "Settings",
+]
 
 DEFAULT_PAGE_SIZE = 100
 # ARM answers a group delete with ``Retry-After: 15`` (recordings also show 0). azure-core treats 0
@@ -70,3 +79,7 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+
+
+# Where each aiohttp application of the emulator (ARM + control, identity) finds the shared state.
+STATE_KEY = web.AppKey("emulator_state", EmulatorState)

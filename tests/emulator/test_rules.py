@@ -6,10 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.control_models import LoggedRequest
-from emulator.errors import ArmError
-from emulator.listing import parse_filter
-from emulator.paths import (
+from emulator.arm.errors import ArmError
+from emulator.arm.listing import parse_filter
+from emulator.arm.paths import (
     OperationResult,
     ResourceCollection,
     ResourceGroupCollection,
@@ -20,8 +19,9 @@ from emulator.paths import (
     UnknownTarget,
     parse_arm_path,
 )
+from emulator.arm.tags import apply_tag_patch
+from emulator.control.models import LoggedRequest
 from emulator.requestlog import longest_sequential_chain
-from emulator.tags import apply_tag_patch
 
 S = "/subscriptions/s1"
 

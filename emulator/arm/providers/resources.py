@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import ArmError, invalid_request_content, resource_group_not_found
-from .events import OperationContext, resource_event
-from .listing import FilterClause, page_of, parse_filter
-from .paths import (
+from ...eventgrid.events import OperationContext, resource_event
+from ...state import EmulatorState
+from ..errors import ArmError, invalid_request_content, resource_group_not_found
+from ..listing import FilterClause, page_of, parse_filter
+from ..paths import (
     ArmTarget,
     OperationResult,
     ResourceCollection,
@@ -31,9 +32,8 @@ from .paths import (
     TagsAtScope,
     UnknownTarget,
 )
-from .state import EmulatorState
-from .store import Resource, ResourceGroup, normalize_location, utc_now_iso
-from .tags import TagOperation, apply_tag_patch, find_tag, parse_tags, validate_tags
+from ..store import Resource, ResourceGroup, normalize_location, utc_now_iso
+from ..tags import TagOperation, apply_tag_patch, find_tag, parse_tags, validate_tags
 
 __all__ = ["ArmCall", "ArmResponse", "dispatch", "operation_id"]
 

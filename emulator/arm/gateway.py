@@ -17,17 +17,16 @@ from typing import Any
 
 from aiohttp import web
 
-from .arm import ArmCall, ArmResponse, dispatch, operation_id
-from .control_models import LoggedRequest, RequestClass
+from ..control.models import LoggedRequest, RequestClass
+from ..eventgrid.events import OperationContext
+from ..identity.tokens import Caller
+from ..state import STATE_KEY, EmulatorState
 from .errors import ArmError
-from .events import OperationContext
 from .paths import ArmTarget, parse_arm_path
-from .state import EmulatorState
-from .tokens import Caller
+from .providers.resources import ArmCall, ArmResponse, dispatch, operation_id
 
 __all__ = ["STATE_KEY", "handle_arm", "json_response"]
 
-STATE_KEY = web.AppKey("emulator_state", EmulatorState)
 REGION = "WESTEUROPE"
 _CLASSES: dict[str, RequestClass] = {"GET": "read", "HEAD": "read", "DELETE": "delete"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.host_routes import RouteTemplate, RouteTemplateError, best_match
+from functions_host.routes import RouteTemplate, RouteTemplateError, best_match
 
 GUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from .control_models import Delivery, DeliveryOutcome, DeliverySettings, EventSchema
+from ..control.models import Delivery, DeliveryOutcome, DeliverySettings, EventSchema
 from .events import to_cloud_event, validation_event
 
 __all__ = ["EventGridPublisher", "EventSubscription", "HandshakeError"]

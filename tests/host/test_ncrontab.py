@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from emulator.host_ncrontab import CronSchedule, IntervalSchedule, ScheduleError, parse_schedule
+from functions_host.ncrontab import CronSchedule, IntervalSchedule, ScheduleError, parse_schedule
 
 UTC = datetime.UTC
 START = datetime.datetime(2024, 1, 31, 23, 59, 59, tzinfo=UTC)  # a Wednesday

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .control_models import EmulatorIdentity
-from .errors import ArmError
+from ..arm.errors import ArmError
+from ..control.models import EmulatorIdentity
 
 __all__ = ["ARM_AUDIENCES", "Caller", "IssuedToken", "TokenIssuer"]
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .control_models import FaultRule
+from ..control.models import FaultRule
 
 __all__ = ["FaultInjector"]
 

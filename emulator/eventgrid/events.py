@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .store import utc_now_iso
-from .tokens import Caller
+from ..arm.store import utc_now_iso
+from ..identity.tokens import Caller
 
 __all__ = ["OperationContext", "resource_event", "to_cloud_event", "validation_event"]
 

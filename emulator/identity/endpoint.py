@@ -12,9 +12,8 @@ import time
 
 from aiohttp import web
 
-from .control_models import LoggedRequest
-from .gateway import STATE_KEY
-from .state import EmulatorState
+from ..control.models import LoggedRequest
+from ..state import STATE_KEY, EmulatorState
 
 __all__ = ["IDENTITY_PATH", "build_identity_app"]
 

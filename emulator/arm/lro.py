@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..eventgrid.publisher import EventGridPublisher
 from .errors import ArmError
-from .eventgrid import EventGridPublisher
 from .store import ResourceGroup, Store, utc_now_iso
 
 __all__ = ["DeletionJob", "DeletionJobs"]

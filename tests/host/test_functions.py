@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import azure.functions as func
 import pytest
 
-from emulator.host_functions import (
+from functions_host.functions import (
     FunctionSpec,
     InvocationFailed,
     Invoker,
@@ -19,7 +19,7 @@ from emulator.host_functions import (
     index_app,
     make_timer_request,
 )
-from emulator.host_server import FunctionsHost, HostOptions, read_route_prefix
+from functions_host.server import FunctionsHost, HostOptions, read_route_prefix
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ from azure.functions.eventgrid import EventGridEventInConverter
 from azure.functions.http import HttpRequest as WorkerHttpRequest
 from azure.functions.timer import TimerRequest, TimerRequestConverter
 
-from emulator.host_routes import RouteTemplate, RouteTemplateError
+from functions_host.routes import RouteTemplate, RouteTemplateError
 
 __all__ = [
     "EVENT_GRID_TRIGGER",
@@ -67,7 +67,7 @@ TIMER_TRIGGER = "timerTrigger"
 RETURN_BINDING = "$return"
 HOST_API_REASON = "This function was programmatically called via the host APIs."
 
-_log = logging.getLogger("emulator.host")
+_log = logging.getLogger("functions_host")
 _APP_SETTING = re.compile(r"%([^%]+)%")
 _TIMESPAN = re.compile(r"(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?")
 
@@ -81,7 +81,7 @@ class InvocationInfo:
 
 
 _current: contextvars.ContextVar[InvocationInfo | None] = contextvars.ContextVar(
-    "emulator_host_invocation", default=None
+    "functions_host_invocation", default=None
 )
 
 

@@ -52,7 +52,7 @@ from aiohttp import web
 from azure.functions import _abc as func_abc
 from multidict import CIMultiDict
 
-from emulator.host_functions import (
+from functions_host.functions import (
     EVENT_GRID_TRIGGER,
     HOST_API_REASON,
     HTTP_TRIGGER,
@@ -66,12 +66,12 @@ from emulator.host_functions import (
     make_http_request,
     make_timer_request,
 )
-from emulator.host_ncrontab import Schedule, ScheduleError, parse_schedule
-from emulator.host_routes import RouteTemplate, best_match
+from functions_host.ncrontab import Schedule, ScheduleError, parse_schedule
+from functions_host.routes import RouteTemplate, best_match
 
 __all__ = ["FunctionsHost", "HostOptions", "read_route_prefix"]
 
-_log = logging.getLogger("emulator.host")
+_log = logging.getLogger("functions_host")
 _EVENT_TYPE_HEADER = "aeg-event-type"
 _PLAIN_TEXT = "text/plain; charset=utf-8"
 _MAX_BODY_BYTES = 100 * 1024 * 1024  # the Functions HTTP request limit
@@ -166,9 +166,9 @@ class FunctionsHost:
 
     def _status(self) -> dict[str, object]:
         return {
-            "id": f"emulator-{os.getpid()}",
+            "id": f"functions-host-{os.getpid()}",
             "state": "Running",
-            "version": "emulator",
+            "version": "functions_host",
             "processUptime": int((time.monotonic() - self._started) * 1000),
         }
 

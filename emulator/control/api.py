@@ -12,17 +12,16 @@ from typing import Any
 
 from aiohttp import web
 
-from .control_models import (
+from ..arm.errors import error_body
+from ..eventgrid.publisher import EventSubscription, HandshakeError
+from ..requestlog import summarize
+from ..state import STATE_KEY, EmulatorState
+from .models import (
     EVENT_SCHEMAS,
     DeliverySettings,
     FaultRule,
     SeedSubscription,
 )
-from .errors import error_body
-from .eventgrid import EventSubscription, HandshakeError
-from .gateway import STATE_KEY
-from .requestlog import summarize
-from .state import EmulatorState
 
 __all__ = ["CONTROL_PREFIX", "add_control_routes"]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .control_models import SeedResource, SeedResourceGroup, SeedSubscription
+from ..control.models import SeedResource, SeedResourceGroup, SeedSubscription
 from .errors import resource_group_not_found, subscription_not_found
 
 __all__ = ["Resource", "ResourceGroup", "Store", "Subscription", "normalize_location", "utc_now_iso"]
