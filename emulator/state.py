@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .arm.faults import FaultInjector
 from .arm.lro import DeletionJobs
+from .arm.providers import build_registry
 from .arm.store import Store
 from .arm.throttling import Throttle
 from .eventgrid.publisher import EventGridPublisher
@@ -62,6 +63,8 @@ class EmulatorState:
         self.default_page_size = page_size
         self.identity_header = secrets.token_urlsafe(24)
         self.issuer = TokenIssuer(tenant_id)
+        # Immutable after construction: the resource types ARM serves do not change at run time.
+        self.registry = build_registry()
         self.publisher = EventGridPublisher(client_ssl_context)
         self.store = Store(tenant_id)
         self.settings = Settings(page_size=page_size)

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .paths import ResourceRef
+
 __all__ = [
     "GATEWAY_FAILURE",
     "ArmError",
     "error_body",
     "invalid_request_content",
     "resource_group_not_found",
+    "resource_not_found",
     "subscription_not_found",
 ]
 
@@ -45,6 +48,15 @@ GATEWAY_FAILURE = {"x-ms-failure-cause": "gateway"}
 
 def resource_group_not_found(name: str) -> ArmError:
     return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.", GATEWAY_FAILURE)
+
+
+def resource_not_found(ref: ResourceRef, group: str) -> ArmError:
+    return ArmError(
+        404,
+        "ResourceNotFound",
+        f"The Resource '{ref.type}/{ref.name}' under resource group '{group}' was not found. For more details "
+        "please go to https://aka.ms/ARMResourceNotFoundFix",
+    )
 
 
 def subscription_not_found(subscription_id: str) -> ArmError:

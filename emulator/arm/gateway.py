@@ -1,9 +1,11 @@
 """The ARM front door: what happens to every request before and after its handler.
 
 In order: half the configured latency, authentication (ARM's 401s), throttling (token buckets,
-429 + ``Retry-After``), injected faults, the ``api-version`` check, the handler, the other half of
-the latency. Every response carries ARM's headers (request and correlation ids, remaining-rate
-headers, no-cache); every request lands in the request log. Handlers never see HTTP.
+429 + ``Retry-After``), injected faults, the ``api-version`` check, resolving the resource type
+through the provider registry (ARM's 400/404 for a namespace, type or api-version nobody declared),
+the type's handler, the other half of the latency. Every response carries ARM's headers (request
+and correlation ids, remaining-rate headers, no-cache); every request lands in the request log with
+the caller's ``x-ms-client-request-id``. Handlers never see HTTP.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from ..control.models import LoggedRequest, RequestClass
 from ..eventgrid.events import OperationContext
 from ..identity.tokens import Caller
 from ..state import STATE_KEY, EmulatorState
+from .calls import ArmCall
 from .errors import ArmError
 from .paths import ArmTarget, parse_arm_path
-from .providers.resources import ArmCall, ArmResponse, dispatch, operation_id
+from .registry import invalid_resource_type
+from .store import normalize_location
 
 __all__ = ["STATE_KEY", "handle_arm", "json_response"]
 
@@ -46,9 +50,14 @@ def json_response(status: int, body: Any | None, headers: dict[str, str] | None 
     )
 
 
-def _subscription_of(target: object) -> str | None:
-    value = getattr(target, "subscription_id", None)
-    return value if isinstance(value, str) else None
+def _subscription_of(target: ArmTarget | None) -> str | None:
+    if target is None:
+        return None
+    if target.subscription_id is not None:
+        return target.subscription_id
+    if target.namespace.casefold() == "microsoft.resources" and target.type_path.casefold() == "subscriptions":
+        return target.name or None
+    return None
 
 
 def _fault_error(status: int, correlation_id: str, subscription_id: str | None, retry_after: int) -> ArmError:
@@ -122,10 +131,11 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
             query=dict(request.query),
             status=response.status if response is not None else 0,
             request_class=klass,
-            operation=operation_id(method, target),
+            operation=state.registry.operation_id(method, target),
             start=started,
             end=time.monotonic(),
             subscription_id=subscription_id,
+            client_request_id=request.headers.get("x-ms-client-request-id"),
         )
     )
     if response is None:
@@ -137,7 +147,7 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
 async def _serve(
     state: EmulatorState,
     request: web.Request,
-    target: ArmTarget,
+    target: ArmTarget | None,
     *,
     klass: RequestClass,
     subscription_id: str | None,
@@ -171,17 +181,37 @@ async def _serve(
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
+    body = await request.read()
+    api_version = query["api-version"]
+    if target is None:
+        raise invalid_resource_type(method, None, request.path, api_version)
+    resolved = state.registry.resolve(method, target, api_version, lambda: _location(state, target, body))
     call = ArmCall(
         method=method,
         path=request.path,
         query=query,
-        body=await request.read(),
+        body=body,
         base_url=f"{request.scheme}://{request.host}",
         context=_context(state, request, caller, subscription_id, correlation_id),
     )
-    result: ArmResponse = dispatch(state, call, target)
-    body = None if method == "HEAD" else result.body
-    return json_response(result.status, body, {**headers, **result.headers})
+    result = resolved.resource_type.handler(state, call, target)
+    payload = None if method == "HEAD" else result.body
+    return json_response(result.status, payload, {**headers, **result.headers})
+
+
+def _location(state: EmulatorState, target: ArmTarget, body: bytes) -> str:
+    """The location a resource provider names when refusing an api-version: the body's, else the group's."""
+    with contextlib.suppress(ValueError):
+        given = json.loads(body) if body.strip() else None
+        if isinstance(given, dict) and isinstance(given.get("location"), str) and given["location"].strip():
+            return normalize_location(str(given["location"]))
+    if target.subscription_id is not None and target.group is not None:
+        with contextlib.suppress(ArmError):
+            group = state.store.find_group(target.subscription_id, target.group)
+            if group is not None:
+                return group.location
+    # What ARM names when neither exists is not verified; "global" is the location of location-less types.
+    return "global"
 
 
 def _context(

@@ -1,29 +1,23 @@
-"""Parse ARM request paths into what they address.
+"""Parse ARM request paths into what they address: one resource type, an item or a collection, at a scope.
 
 ARM paths are case-insensitive in their fixed segments (the SDK sends ``/resourcegroups/`` for
 resource-group operations and ``/resourceGroups/`` elsewhere) and open-ended in provider segments
-(``/providers/{namespace}/{type}/{name}[/{type}/{name}…]``), so a fixed route table does not fit.
-Parsing is pure: the gateway and handlers only see the typed result.
+(``{scope}/providers/{namespace}/{type}/{name}[/{type}/{name}…]``), so a fixed route table does not fit.
+Every request is reduced to an :class:`ArmTarget` — a namespace, a type path and the names given —
+which the provider registry resolves. ARM's own paths without ``/providers/`` (subscriptions, resource
+groups, the resource lists, operation results) are spelled as ``Microsoft.Resources`` types, which is
+what ARM itself calls them. Parsing is pure and knows no resource type.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = [
-    "ArmTarget",
-    "OperationResult",
-    "ResourceCollection",
-    "ResourceGroupCollection",
-    "ResourceGroupItem",
-    "ResourceItem",
-    "ResourceRef",
-    "SubscriptionItem",
-    "SubscriptionResources",
-    "TagsAtScope",
-    "UnknownTarget",
-    "parse_arm_path",
-]
+__all__ = ["RESOURCES_NAMESPACE", "ArmTarget", "ResourceRef", "Scope", "ScopeKind", "parse_arm_path"]
+
+RESOURCES_NAMESPACE = "Microsoft.Resources"
+ScopeKind = Literal["tenant", "subscription", "resourceGroup", "resource"]
 
 
 @dataclass(frozen=True)
@@ -42,86 +36,84 @@ class ResourceRef:
     def name(self) -> str:
         return "/".join(self.names)
 
+    @property
+    def key(self) -> str:
+        """How a group's store keys this resource (case-insensitive, like ARM)."""
+        return f"{self.type}/{self.name}".casefold()
+
     def relative_id(self) -> str:
         """``providers/{namespace}/{type}/{name}[/…]`` with the caller's casing."""
         pairs = [part for pair in zip(self.types, self.names, strict=True) for part in pair]
         return "/".join(("providers", self.namespace, *pairs))
 
-
-@dataclass(frozen=True)
-class SubscriptionItem:
-    subscription_id: str
-
-
-@dataclass(frozen=True)
-class ResourceGroupCollection:
-    subscription_id: str
+    def parent(self) -> ResourceRef | None:
+        """The resource this one is nested in (``servers/s1`` for ``servers/databases/s1/db1``)."""
+        if len(self.types) < 2:
+            return None
+        return ResourceRef(self.namespace, self.types[:-1], self.names[:-1])
 
 
 @dataclass(frozen=True)
-class ResourceGroupItem:
-    subscription_id: str
-    group: str
+class Scope:
+    """Where a target sits: the tenant, a subscription, a resource group, or a resource in a group."""
+
+    subscription_id: str | None = None
+    group: str | None = None
+    resource: ResourceRef | None = None
+
+    @property
+    def kind(self) -> ScopeKind:
+        if self.resource is not None:
+            return "resource"
+        if self.group is not None:
+            return "resourceGroup"
+        if self.subscription_id is not None:
+            return "subscription"
+        return "tenant"
 
 
 @dataclass(frozen=True)
-class ResourceCollection:
-    """``/resourceGroups/{rg}/resources``."""
+class ArmTarget:
+    """One resource type addressed at a scope: an item (a name per type) or a collection (one name fewer)."""
 
-    subscription_id: str
-    group: str
+    scope: Scope
+    namespace: str
+    types: tuple[str, ...]
+    names: tuple[str, ...]
 
+    @property
+    def is_collection(self) -> bool:
+        return len(self.names) < len(self.types)
 
-@dataclass(frozen=True)
-class SubscriptionResources:
-    """``/subscriptions/{sub}/resources``."""
+    @property
+    def type_path(self) -> str:
+        """The type inside its namespace, as ARM names it in messages: ``servers/databases``."""
+        return "/".join(self.types)
 
-    subscription_id: str
+    @property
+    def type(self) -> str:
+        return f"{self.namespace}/{self.type_path}"
 
+    @property
+    def subscription_id(self) -> str | None:
+        return self.scope.subscription_id
 
-@dataclass(frozen=True)
-class ResourceItem:
-    subscription_id: str
-    group: str
-    resource: ResourceRef
+    @property
+    def group(self) -> str | None:
+        return self.scope.group
 
+    @property
+    def name(self) -> str:
+        """The last name given (the item's own name; for a collection, its parent's)."""
+        return self.names[-1] if self.names else ""
 
-@dataclass(frozen=True)
-class TagsAtScope:
-    """``{scope}/providers/Microsoft.Resources/tags/default`` for a group or a resource in one."""
-
-    subscription_id: str
-    group: str
-    resource: ResourceRef | None
-
-
-@dataclass(frozen=True)
-class OperationResult:
-    """The Location URL of a resource-group deletion."""
-
-    subscription_id: str
-    job: str
-
-
-@dataclass(frozen=True)
-class UnknownTarget:
-    """Anything the emulator does not serve; ``namespace``/``type`` name it when they can."""
-
-    namespace: str | None = None
-    type: str | None = None
+    def ref(self) -> ResourceRef:
+        """The addressed resource (or, for a collection, the collection's parent names)."""
+        return ResourceRef(self.namespace, self.types, self.names)
 
 
-ArmTarget = (
-    SubscriptionItem
-    | ResourceGroupCollection
-    | ResourceGroupItem
-    | ResourceCollection
-    | SubscriptionResources
-    | ResourceItem
-    | TagsAtScope
-    | OperationResult
-    | UnknownTarget
-)
+def _resources(scope: Scope, kind: str, *names: str) -> ArmTarget:
+    return ArmTarget(scope, RESOURCES_NAMESPACE, (kind,), names)
 
 
 def _provider_blocks(segments: list[str]) -> list[ResourceRef] | None:
@@ -143,67 +135,60 @@ def _provider_blocks(segments: list[str]) -> list[ResourceRef] | None:
             if index + 1 < len(segments):
                 names.append(segments[index + 1])
             index += 2
+        if not namespace or not all(types) or not all(names):
+            return None
         blocks.append(ResourceRef(namespace, tuple(types), tuple(names)))
     return blocks
 
 
-def _is_tags(block: ResourceRef) -> bool:
-    return (
-        block.namespace.lower() == "microsoft.resources"
-        and [t.lower() for t in block.types] == ["tags"]
-        and [n.lower() for n in block.names] == ["default"]
-    )
+def _complete(block: ResourceRef) -> bool:
+    return len(block.types) == len(block.names)
 
 
-def parse_arm_path(path: str) -> ArmTarget:
-    """What an (already percent-decoded) ARM path addresses."""
+def _under_providers(scope: Scope, segments: list[str]) -> ArmTarget | None:
+    """``{scope}/providers/…``: a type of a provider, possibly an extension on a resource in a group."""
+    blocks = _provider_blocks(segments)
+    if not blocks or len(blocks) > 2:
+        return None
+    if len(blocks) == 2:
+        if scope.group is None or not _complete(blocks[0]):
+            return None
+        scope = Scope(scope.subscription_id, scope.group, blocks[0])
+    last = blocks[-1]
+    return ArmTarget(scope, last.namespace, last.types, last.names)
+
+
+def parse_arm_path(path: str) -> ArmTarget | None:
+    """What an (already percent-decoded) ARM path addresses; ``None`` if it is no ARM path at all."""
     segments = path.strip("/").split("/")
-    if len(segments) < 2 or segments[0].lower() != "subscriptions" or not segments[1]:
-        return UnknownTarget()
+    if not segments[0]:
+        return None
+    head = segments[0].lower()
+    if head == "providers":
+        return _under_providers(Scope(), segments)
+    if head != "subscriptions" or len(segments) < 2 or not segments[1]:
+        return None
     subscription_id, rest = segments[1], segments[2:]
+    subscription = Scope(subscription_id)
     if not rest:
-        return SubscriptionItem(subscription_id)
-    head = rest[0].lower()
-    if head == "resources" and len(rest) == 1:
-        return SubscriptionResources(subscription_id)
-    if head == "operationresults" and len(rest) == 2:
-        return OperationResult(subscription_id, rest[1])
-    if head != "resourcegroups":
-        return _unknown_from(rest)
+        return _resources(Scope(), "subscriptions", subscription_id)
+    kind = rest[0].lower()
+    if kind == "resources" and len(rest) == 1:
+        return _resources(subscription, "resources")
+    if kind == "operationresults" and len(rest) == 2 and rest[1]:
+        return _resources(subscription, "operationResults", rest[1])
+    if kind == "providers":
+        return _under_providers(subscription, rest)
+    if kind != "resourcegroups":
+        return None
     if len(rest) == 1:
-        return ResourceGroupCollection(subscription_id)
+        return _resources(subscription, "resourceGroups")
     group, below = rest[1], rest[2:]
     if not group:
-        return UnknownTarget()
+        return None
     if not below:
-        return ResourceGroupItem(subscription_id, group)
+        return _resources(subscription, "resourceGroups", group)
+    in_group = Scope(subscription_id, group)
     if len(below) == 1 and below[0].lower() == "resources":
-        return ResourceCollection(subscription_id, group)
-    blocks = _provider_blocks(below)
-    if not blocks:
-        return UnknownTarget()
-    if _is_tags(blocks[-1]):
-        scope = blocks[:-1]
-        if not scope:
-            return TagsAtScope(subscription_id, group, None)
-        if len(scope) == 1 and _complete(scope[0]):
-            return TagsAtScope(subscription_id, group, scope[0])
-        return _unknown_block(blocks[0])
-    if len(blocks) == 1 and _complete(blocks[0]):
-        return ResourceItem(subscription_id, group, blocks[0])
-    return _unknown_block(blocks[-1])
-
-
-def _complete(block: ResourceRef) -> bool:
-    return bool(block.types) and len(block.types) == len(block.names) and all(block.names)
-
-
-def _unknown_block(block: ResourceRef) -> UnknownTarget:
-    return UnknownTarget(block.namespace, "/".join(block.types) or None)
-
-
-def _unknown_from(rest: list[str]) -> UnknownTarget:
-    blocks = _provider_blocks(rest)
-    if blocks:
-        return _unknown_block(blocks[0])
-    return UnknownTarget()
+        return _resources(in_group, "resources")
+    return _under_providers(in_group, below)

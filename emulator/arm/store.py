@@ -33,7 +33,7 @@ def utc_now_iso() -> str:
 
 @dataclass
 class Resource:
-    """A tracked resource in a group (any provider type; the emulator does not model its properties)."""
+    """A tracked resource in a group, of a type some provider declares (its rules live with the provider)."""
 
     subscription_id: str
     group_name: str
@@ -166,6 +166,12 @@ class Store:
 
     def __iter__(self) -> Iterator[Subscription]:
         return iter(self._subscriptions.values())
+
+    def resources(self) -> Iterator[Resource]:
+        """Every resource in every group of every subscription (for names unique across Azure)."""
+        for subscription in self:
+            for group in subscription.groups.values():
+                yield from group.resources.values()
 
     def ensure_subscription(
         self, subscription_id: str, *, display_name: str | None = None, tenant_id: str | None = None

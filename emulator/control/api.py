@@ -76,6 +76,12 @@ async def seed(request: web.Request) -> web.StreamResponse:
     if not isinstance(items, list):
         raise BadControlRequest("'subscriptions' must be an array")
     seeds = [SeedSubscription.from_json(item) for item in items]
+    # Seeding skips ARM's checks but not its catalogue: only types some provider declares can exist.
+    for seed_subscription in seeds:
+        for group in seed_subscription.resource_groups:
+            for resource in group.resources:
+                if state.registry.tracked(resource.type) is None:
+                    raise BadControlRequest(f"the resource type '{resource.type}' is not declared by any provider")
     written = state.store.seed(seeds)
     return _ok({"subscriptions": len(seeds), "resourceGroups": written})
 

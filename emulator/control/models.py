@@ -221,7 +221,9 @@ class LoggedRequest:
     ``start`` and ``end`` are the emulator's monotonic clock (seconds): compare them with each
     other, not with the caller's clock. ``operation`` is the REST operation id, e.g.
     ``ResourceGroups_List`` or ``Tags_UpdateAtScope``; ``ManagedIdentity_GetToken`` for tokens.
-    ``status`` is 0 when the connection was reset by a fault.
+    ``status`` is 0 when the connection was reset by a fault. ``client_request_id`` is the caller's
+    ``x-ms-client-request-id`` header (``None`` if it sent none), so a test can check that every
+    request of one unit of work carried the same id.
     """
 
     method: str
@@ -233,6 +235,7 @@ class LoggedRequest:
     start: float
     end: float
     subscription_id: str | None = None
+    client_request_id: str | None = None
 
     def to_json(self) -> Json:
         return {
@@ -245,6 +248,7 @@ class LoggedRequest:
             "start": self.start,
             "end": self.end,
             "subscriptionId": self.subscription_id,
+            "clientRequestId": self.client_request_id,
         }
 
     @classmethod
@@ -259,6 +263,7 @@ class LoggedRequest:
             start=float(data["start"]),
             end=float(data["end"]),
             subscription_id=data.get("subscriptionId"),
+            client_request_id=data.get("clientRequestId"),
         )
 
 

@@ -1,41 +1,29 @@
-"""ARM's resource-group, resource and tags-at-scope operations (arm.md sections 1-3 and 7).
+"""``Microsoft.Resources``: subscriptions, resource groups, tags at scope, operation results, resource lists.
 
-Handlers take a parsed request (:class:`ArmCall`) and return an :class:`ArmResponse` or raise
-:class:`ArmError`; they change state only once every check has passed, and publish the event Azure
-would publish only then. Nothing here knows about HTTP plumbing: the gateway does auth, faults,
-throttling, latency, logging and headers around it.
+These are ARM's own types (no other resource provider serves them), so an api-version they do not
+know is refused the way ARM refuses it for itself: 400 ``InvalidApiVersionParameter``. Handlers
+change state only once every check has passed, and publish the event Azure would publish only then.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
-from ...eventgrid.events import OperationContext, resource_event
-from ...state import EmulatorState
-from ..errors import ArmError, invalid_request_content, resource_group_not_found
+from ...eventgrid.events import resource_event
+from ..calls import ArmCall, ArmResponse, method_not_allowed
+from ..errors import ArmError, invalid_request_content, resource_group_not_found, resource_not_found
 from ..listing import FilterClause, page_of, parse_filter
-from ..paths import (
-    ArmTarget,
-    OperationResult,
-    ResourceCollection,
-    ResourceGroupCollection,
-    ResourceGroupItem,
-    ResourceItem,
-    ResourceRef,
-    SubscriptionItem,
-    SubscriptionResources,
-    TagsAtScope,
-    UnknownTarget,
-)
+from ..paths import ArmTarget
+from ..registry import ResourceProvider, ResourceType, invalid_api_version_parameter, invalid_resource_type
 from ..store import Resource, ResourceGroup, normalize_location, utc_now_iso
 from ..tags import TagOperation, apply_tag_patch, find_tag, parse_tags, validate_tags
 
-__all__ = ["ArmCall", "ArmResponse", "dispatch", "operation_id"]
+if TYPE_CHECKING:
+    from ...state import EmulatorState
+
+__all__ = ["PROVIDER", "tags_match", "writable"]
 
 GROUP_WRITE = "Microsoft.Resources/subscriptions/resourceGroups/write"
 GROUP_DELETE = "Microsoft.Resources/subscriptions/resourceGroups/delete"
@@ -44,116 +32,37 @@ TAGS_DELETE = "Microsoft.Resources/tags/delete"
 _TAG_OPERATIONS: dict[str, TagOperation] = {"merge": "Merge", "replace": "Replace", "delete": "Delete"}
 _GROUP_NAME = re.compile(r"^[-\w._()]+$")
 _INVALID_GROUP_CHARACTER = re.compile(r"[^-\w._()]")
+_RESOURCE_FILTERS = ("resourceType", "name", "location", "tagName", "tagValue")
+
+# The api-versions ARM accepts for its resource, resource-group and tag operations (azure-mgmt-resource
+# 26 sends 2025-04-01); tags at scope exist from 2019-10-01 on.
+RESOURCES_API_VERSIONS = (
+    "2019-05-10",
+    "2019-07-01",
+    "2019-08-01",
+    "2019-10-01",
+    "2020-06-01",
+    "2020-08-01",
+    "2020-10-01",
+    "2021-01-01",
+    "2021-04-01",
+    "2022-09-01",
+    "2023-07-01",
+    "2024-03-01",
+    "2024-07-01",
+    "2024-11-01",
+    "2025-01-01",
+    "2025-04-01",
+)
+TAGS_API_VERSIONS = tuple(version for version in RESOURCES_API_VERSIONS if version >= "2019-10-01")
+# Subscriptions GET also answers the subscription client's versions (azure-mgmt-resource-subscriptions).
+SUBSCRIPTIONS_API_VERSIONS = tuple(
+    sorted({*RESOURCES_API_VERSIONS, "2016-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2022-12-01"})
+)
 
 
-@dataclass(frozen=True)
-class ArmCall:
-    """One authenticated ARM request, as the handlers need it."""
-
-    method: str
-    path: str
-    query: Mapping[str, str]
-    body: bytes
-    base_url: str
-    context: OperationContext
-
-    def json_body(self) -> dict[str, Any]:
-        if not self.body.strip():
-            raise invalid_request_content("the request body is empty")
-        try:
-            value = json.loads(self.body)
-        except ValueError as error:
-            raise invalid_request_content(str(error)) from None
-        if not isinstance(value, dict):
-            raise invalid_request_content("the request body must be a JSON object")
-        return value
-
-
-@dataclass(frozen=True)
-class ArmResponse:
-    status: int
-    body: Any | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-def operation_id(method: str, target: ArmTarget) -> str:
-    """The REST operation id (as in the ARM specs) a request maps to, for the request log."""
-    method = method.upper()
-    verbs = {"GET": "Get", "HEAD": "CheckExistence", "PUT": "CreateOrUpdate", "PATCH": "Update", "DELETE": "Delete"}
-    verb = verbs.get(method, method.title())
-    match target:
-        case SubscriptionItem():
-            return f"Subscriptions_{verb}"
-        case ResourceGroupCollection():
-            return "ResourceGroups_List" if method == "GET" else f"ResourceGroups_{verb}"
-        case ResourceGroupItem():
-            return f"ResourceGroups_{verb}"
-        case ResourceCollection():
-            return "Resources_ListByResourceGroup"
-        case SubscriptionResources():
-            return "Resources_List"
-        case ResourceItem():
-            return f"Resources_{verb}ById"
-        case TagsAtScope():
-            return f"Tags_{verb}AtScope"
-        case OperationResult():
-            return "OperationResults_Get"
-        case UnknownTarget():
-            return f"Unknown_{verb}"
-    return f"Unknown_{verb}"
-
-
-def dispatch(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse:
-    """Route a parsed request to its handler."""
-    routes: dict[type, Callable[[EmulatorState, ArmCall, Any], ArmResponse]] = {
-        SubscriptionItem: _subscription,
-        ResourceGroupCollection: _group_collection,
-        ResourceGroupItem: _group,
-        ResourceCollection: _group_resources,
-        SubscriptionResources: _subscription_resources,
-        ResourceItem: _resource,
-        TagsAtScope: _tags,
-        OperationResult: _operation_result,
-    }
-    handler = routes.get(type(target))
-    if handler is None or isinstance(target, UnknownTarget):
-        raise _unknown(call, target if isinstance(target, UnknownTarget) else UnknownTarget())
-    return handler(state, call, target)
-
-
-def _unknown(call: ArmCall, target: UnknownTarget) -> ArmError:
-    if target.namespace and target.type:
-        return ArmError(
-            404,
-            "InvalidResourceType",
-            f"The resource type '{target.type}' could not be found in the namespace '{target.namespace}' "
-            f"for api version '{call.query.get('api-version', '')}'.",
-        )
-    return ArmError(404, "InvalidResourceType", f"The resource type could not be found for path '{call.path}'.")
-
-
-def _method_not_allowed(call: ArmCall, allowed: str) -> ArmError:
-    return ArmError(
-        405,
-        "MethodNotAllowed",
-        f"The requested resource does not support http method '{call.method}'.",
-        {"Allow": allowed},
-    )
-
-
-def _publish(state: EmulatorState, event: dict[str, Any]) -> None:
-    state.publisher.publish(event)
-
-
-def _event(
-    call: ArmCall, kind: Literal["write", "delete"], subject: str, operation: str, *, update: bool
-) -> dict[str, Any]:
-    return resource_event(
-        call.context, kind=kind, subject=subject, operation_name=operation, include_http_request=update
-    )
-
-
-def _writable(group: ResourceGroup) -> ResourceGroup:
+def writable(group: ResourceGroup) -> ResourceGroup:
+    """The group, or ARM's 409 while it is being deleted."""
     if group.provisioning_state == "Deleting":
         raise ArmError(
             409,
@@ -163,13 +72,25 @@ def _writable(group: ResourceGroup) -> ResourceGroup:
     return group
 
 
+def _event(call: ArmCall, kind: Literal["write", "delete"], operation: str, *, update: bool) -> dict[str, Any]:
+    return resource_event(
+        call.context, kind=kind, subject=call.path, operation_name=operation, include_http_request=update
+    )
+
+
+def _publish(
+    state: EmulatorState, call: ArmCall, kind: Literal["write", "delete"], operation: str, *, update: bool
+) -> None:
+    state.publisher.publish(_event(call, kind, operation, update=update))
+
+
 # -- subscriptions ---------------------------------------------------------------------------------
 
 
-def _subscription(state: EmulatorState, call: ArmCall, target: SubscriptionItem) -> ArmResponse:
+def _subscription(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse:
     if call.method != "GET":
-        raise _method_not_allowed(call, "GET")
-    return ArmResponse(200, state.store.subscription(target.subscription_id).to_json())
+        raise method_not_allowed(call, "GET")
+    return ArmResponse(200, state.store.subscription(target.name).to_json())
 
 
 # -- resource groups -------------------------------------------------------------------------------
@@ -193,25 +114,7 @@ def _validate_group_name(name: str) -> None:
         )
 
 
-def _group_collection(state: EmulatorState, call: ArmCall, target: ResourceGroupCollection) -> ArmResponse:
-    if call.method != "GET":
-        raise _method_not_allowed(call, "GET")
-    subscription = state.store.subscription(target.subscription_id)
-    clauses = parse_filter(call.query.get("$filter"), ("tagName", "tagValue"))
-    groups = [group for group in subscription.groups.values() if _tags_match(group.tags, clauses)]
-    page = page_of(
-        groups,
-        key=lambda group: group.name.casefold(),
-        render=lambda group: group.to_json(),
-        query=call.query,
-        page_size=state.settings.page_size,
-        base_url=call.base_url,
-        path=call.path,
-    )
-    return ArmResponse(200, page.to_json())
-
-
-def _tags_match(tags: Mapping[str, str], clauses: list[FilterClause]) -> bool:
+def tags_match(tags: Mapping[str, str], clauses: list[FilterClause]) -> bool:
     """ARM's tag filter: ``tagName eq 'x'`` (case-insensitive name) optionally ``and tagValue eq 'y'``."""
     names = [clause.value for clause in clauses if clause.field == "tagname"]
     values = [clause.value for clause in clauses if clause.field == "tagvalue"]
@@ -224,17 +127,21 @@ def _tags_match(tags: Mapping[str, str], clauses: list[FilterClause]) -> bool:
     return True
 
 
-def _group(state: EmulatorState, call: ArmCall, target: ResourceGroupItem) -> ArmResponse:
+def _groups(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse:
+    subscription_id = target.subscription_id or ""
+    if target.is_collection:
+        return _group_collection(state, call, subscription_id)
     store = state.store
+    name = target.name
     if call.method == "HEAD":
-        store.group(target.subscription_id, target.group)  # ARM's 404 (headers, no body) if missing
+        store.group(subscription_id, name)  # ARM's 404 (headers, no body) if missing
         return ArmResponse(204)
     if call.method == "GET":
-        return ArmResponse(200, store.group(target.subscription_id, target.group).to_json())
+        return ArmResponse(200, store.group(subscription_id, name).to_json())
     if call.method == "PUT":
-        return _put_group(state, call, target)
+        return _put_group(state, call, subscription_id, name)
     if call.method == "PATCH":
-        group = _writable(store.group(target.subscription_id, target.group))
+        group = writable(store.group(subscription_id, name))
         body = call.json_body()
         tags = parse_tags(body["tags"]) if "tags" in body else None
         if tags is not None:
@@ -242,20 +149,38 @@ def _group(state: EmulatorState, call: ArmCall, target: ResourceGroupItem) -> Ar
             group.tags = tags
         if "managedBy" in body:
             group.managed_by = body["managedBy"]
-        _publish(state, _event(call, "write", call.path, GROUP_WRITE, update=True))
+        _publish(state, call, "write", GROUP_WRITE, update=True)
         return ArmResponse(200, group.to_json())
     if call.method == "DELETE":
-        group = store.group(target.subscription_id, target.group)
-        event = _event(call, "delete", call.path, GROUP_DELETE, update=True)
-        job = state.deletions.start(group, event)
+        group = store.group(subscription_id, name)
+        # The deletion job publishes the event once the group is gone, as Azure does.
+        job = state.deletions.start(group, _event(call, "delete", GROUP_DELETE, update=True))
         return ArmResponse(202, None, _lro_headers(state, call, group.subscription_id, job.token))
-    raise _method_not_allowed(call, "GET, HEAD, PUT, PATCH, DELETE")
+    raise method_not_allowed(call, "GET, HEAD, PUT, PATCH, DELETE")
 
 
-def _put_group(state: EmulatorState, call: ArmCall, target: ResourceGroupItem) -> ArmResponse:
+def _group_collection(state: EmulatorState, call: ArmCall, subscription_id: str) -> ArmResponse:
+    if call.method != "GET":
+        raise method_not_allowed(call, "GET")
+    subscription = state.store.subscription(subscription_id)
+    clauses = parse_filter(call.query.get("$filter"), ("tagName", "tagValue"))
+    groups = [group for group in subscription.groups.values() if tags_match(group.tags, clauses)]
+    page = page_of(
+        groups,
+        key=lambda group: group.name.casefold(),
+        render=lambda group: group.to_json(),
+        query=call.query,
+        page_size=state.settings.page_size,
+        base_url=call.base_url,
+        path=call.path,
+    )
+    return ArmResponse(200, page.to_json())
+
+
+def _put_group(state: EmulatorState, call: ArmCall, subscription_id: str, name: str) -> ArmResponse:
     store = state.store
-    store.subscription(target.subscription_id)
-    _validate_group_name(target.group)
+    store.subscription(subscription_id)
+    _validate_group_name(name)
     body = call.json_body()
     location = body.get("location")
     if not isinstance(location, str) or not location.strip():
@@ -264,9 +189,9 @@ def _put_group(state: EmulatorState, call: ArmCall, target: ResourceGroupItem) -
     tags = parse_tags(body.get("tags"))
     validate_tags(tags)
     managed_by = body.get("managedBy")
-    existing = store.find_group(target.subscription_id, target.group)
+    existing = store.find_group(subscription_id, name)
     if existing is not None:
-        _writable(existing)
+        writable(existing)
         if existing.location != location:
             raise ArmError(
                 409,
@@ -276,21 +201,25 @@ def _put_group(state: EmulatorState, call: ArmCall, target: ResourceGroupItem) -
             )
         existing.tags = tags
         existing.managed_by = managed_by
-        _publish(state, _event(call, "write", call.path, GROUP_WRITE, update=True))
+        _publish(state, call, "write", GROUP_WRITE, update=True)
         return ArmResponse(200, existing.to_json())
-    group = ResourceGroup(target.subscription_id, target.group, location, tags, managed_by)
+    group = ResourceGroup(subscription_id, name, location, tags, managed_by)
     store.add_group(group)
-    _publish(state, _event(call, "write", call.path, GROUP_WRITE, update=False))
+    _publish(state, call, "write", GROUP_WRITE, update=False)
     return ArmResponse(201, group.to_json())
 
 
-def _operation_result(state: EmulatorState, call: ArmCall, target: OperationResult) -> ArmResponse:
+# -- operation results (the group-deletion LRO) -----------------------------------------------------
+
+
+def _operation_result(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse:
     if call.method != "GET":
-        raise _method_not_allowed(call, "GET")
-    state.store.subscription(target.subscription_id)
-    if state.deletions.poll(target.subscription_id, target.job):
+        raise method_not_allowed(call, "GET")
+    subscription_id = target.subscription_id or ""
+    state.store.subscription(subscription_id)
+    if state.deletions.poll(subscription_id, target.name):
         return ArmResponse(200)
-    return ArmResponse(202, None, _lro_headers(state, call, target.subscription_id, target.job))
+    return ArmResponse(202, None, _lro_headers(state, call, subscription_id, target.name))
 
 
 def _lro_headers(state: EmulatorState, call: ArmCall, subscription_id: str, job: str) -> dict[str, str]:
@@ -299,136 +228,19 @@ def _lro_headers(state: EmulatorState, call: ArmCall, subscription_id: str, job:
     ``Retry-After`` comes from the settings (see ``DEFAULT_LRO_RETRY_AFTER``): always whole
     seconds as ARM sends them, never a fraction that only this emulator would send.
     """
-    api_version = call.query.get("api-version", "")
     location = f"{call.base_url}/subscriptions/{subscription_id}/operationresults/{job}"
-    return {"Location": f"{location}?api-version={api_version}", "Retry-After": str(state.settings.lro_retry_after)}
+    return {
+        "Location": f"{location}?api-version={call.api_version}",
+        "Retry-After": str(state.settings.lro_retry_after),
+    }
 
 
-# -- resources -------------------------------------------------------------------------------------
-
-
-def _resource_not_found(ref: ResourceRef, group: str) -> ArmError:
-    return ArmError(
-        404,
-        "ResourceNotFound",
-        f"The Resource '{ref.type}/{ref.name}' under resource group '{group}' was not found. For more details "
-        "please go to https://aka.ms/ARMResourceNotFoundFix",
-    )
-
-
-def _find_resource(group: ResourceGroup, ref: ResourceRef) -> Resource | None:
-    return group.resources.get(f"{ref.type}/{ref.name}".casefold())
-
-
-def _resource(state: EmulatorState, call: ArmCall, target: ResourceItem) -> ArmResponse:
-    store = state.store
-    group = store.group(target.subscription_id, target.group)
-    ref = target.resource
-    operation = f"{ref.type}/{'write' if call.method in {'PUT', 'PATCH'} else 'delete'}"
-    resource = _find_resource(group, ref)
-    if call.method == "HEAD":
-        return ArmResponse(204 if resource else 404)
-    if call.method == "GET":
-        if resource is None:
-            raise _resource_not_found(ref, group.name)
-        return ArmResponse(200, resource.to_json())
-    if call.method == "PUT":
-        _writable(group)
-        body = call.json_body()
-        created = resource is None
-        fresh = _resource_from_body(group, ref, body, previous=resource, tenant_id=call.context.tenant_id)
-        group.resources[fresh.key] = fresh
-        _publish(state, _event(call, "write", call.path, operation, update=not created))
-        return ArmResponse(201 if created else 200, fresh.to_json())
-    if call.method == "PATCH":
-        _writable(group)
-        if resource is None:
-            raise _resource_not_found(ref, group.name)
-        body = call.json_body()
-        if "tags" in body:
-            tags = parse_tags(body["tags"])
-            validate_tags(tags)
-            resource.tags = tags
-        if isinstance(body.get("properties"), dict):
-            resource.properties.update(body["properties"])
-        for key in ("sku", "kind", "identity"):
-            if key in body:
-                setattr(resource, key, body[key])
-        resource.changed_time = utc_now_iso()
-        _publish(state, _event(call, "write", call.path, operation, update=True))
-        return ArmResponse(200, resource.to_json())
-    if call.method == "DELETE":
-        if resource is None:
-            return ArmResponse(204)
-        _writable(group)
-        del group.resources[resource.key]
-        _publish(state, _event(call, "delete", call.path, operation, update=True))
-        return ArmResponse(200)
-    raise _method_not_allowed(call, "GET, HEAD, PUT, PATCH, DELETE")
-
-
-def _resource_from_body(
-    group: ResourceGroup, ref: ResourceRef, body: dict[str, Any], *, previous: Resource | None, tenant_id: str
-) -> Resource:
-    location = body.get("location")
-    if location is not None and not isinstance(location, str):
-        raise invalid_request_content("'location' must be a string")
-    tags = parse_tags(body.get("tags"))
-    validate_tags(tags)
-    properties = body.get("properties") or {}
-    if not isinstance(properties, dict):
-        raise invalid_request_content("'properties' must be an object")
-    properties = {key: value for key, value in properties.items() if key != "provisioningState"}
-    identity = body.get("identity")
-    if isinstance(identity, dict) and "systemassigned" in str(identity.get("type", "")).casefold():
-        previous_identity = previous.identity if previous is not None and previous.identity else {}
-        identity = {
-            **identity,
-            "principalId": previous_identity.get("principalId") or str(uuid.uuid4()),
-            "tenantId": tenant_id,
-        }
-    resource = Resource(
-        subscription_id=group.subscription_id,
-        group_name=group.name,
-        namespace=previous.namespace if previous else ref.namespace,
-        types=previous.types if previous else ref.types,
-        names=previous.names if previous else ref.names,
-        location=normalize_location(location) if location else group.location,
-        tags=tags,
-        kind=body.get("kind"),
-        sku=body.get("sku"),
-        identity=identity if isinstance(identity, dict) else None,
-        managed_by=body.get("managedBy"),
-        properties=properties,
-    )
-    if previous is not None:
-        resource.created_time = previous.created_time
-    return resource
-
-
-def _list_resources(
-    state: EmulatorState,
-    call: ArmCall,
-    resources: list[Resource],
-    clauses: list[FilterClause],
-) -> ArmResponse:
-    expand = frozenset(part.strip().casefold() for part in call.query.get("$expand", "").split(",") if part.strip())
-    chosen = [resource for resource in resources if _resource_matches(resource, clauses)]
-    page = page_of(
-        chosen,
-        key=lambda resource: resource.id.casefold(),
-        render=lambda resource: resource.to_list_item(expand),
-        query=call.query,
-        page_size=state.settings.page_size,
-        base_url=call.base_url,
-        path=call.path,
-    )
-    return ArmResponse(200, page.to_json())
+# -- resource lists --------------------------------------------------------------------------------
 
 
 def _resource_matches(resource: Resource, clauses: list[FilterClause]) -> bool:
     tag_clauses = [clause for clause in clauses if clause.field in {"tagname", "tagvalue"}]
-    if tag_clauses and not _tags_match(resource.tags, tag_clauses):
+    if tag_clauses and not tags_match(resource.tags, tag_clauses):
         return False
     for clause in clauses:
         actual = {
@@ -442,24 +254,31 @@ def _resource_matches(resource: Resource, clauses: list[FilterClause]) -> bool:
     return True
 
 
-_RESOURCE_FILTERS = ("resourceType", "name", "location", "tagName", "tagValue")
-
-
-def _group_resources(state: EmulatorState, call: ArmCall, target: ResourceCollection) -> ArmResponse:
+def _resource_list(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse:
+    """``/resources`` of a subscription or a group: ``GenericResourceExpanded`` items, filtered and paged."""
     if call.method != "GET":
-        raise _method_not_allowed(call, "GET")
-    group = state.store.group(target.subscription_id, target.group)
-    clauses = parse_filter(call.query.get("$filter"), _RESOURCE_FILTERS)
-    return _list_resources(state, call, list(group.resources.values()), clauses)
-
-
-def _subscription_resources(state: EmulatorState, call: ArmCall, target: SubscriptionResources) -> ArmResponse:
-    if call.method != "GET":
-        raise _method_not_allowed(call, "GET")
-    subscription = state.store.subscription(target.subscription_id)
-    clauses = parse_filter(call.query.get("$filter"), ("resourceGroup", *_RESOURCE_FILTERS))
-    resources = [resource for group in subscription.groups.values() for resource in group.resources.values()]
-    return _list_resources(state, call, resources, clauses)
+        raise method_not_allowed(call, "GET")
+    subscription_id = target.subscription_id or ""
+    if target.group is not None:
+        group = state.store.group(subscription_id, target.group)
+        resources = list(group.resources.values())
+        clauses = parse_filter(call.query.get("$filter"), _RESOURCE_FILTERS)
+    else:
+        subscription = state.store.subscription(subscription_id)
+        resources = [resource for group in subscription.groups.values() for resource in group.resources.values()]
+        clauses = parse_filter(call.query.get("$filter"), ("resourceGroup", *_RESOURCE_FILTERS))
+    expand = frozenset(part.strip().casefold() for part in call.query.get("$expand", "").split(",") if part.strip())
+    chosen = [resource for resource in resources if _resource_matches(resource, clauses)]
+    page = page_of(
+        chosen,
+        key=lambda resource: resource.id.casefold(),
+        render=lambda resource: resource.to_list_item(expand),
+        query=call.query,
+        page_size=state.settings.page_size,
+        base_url=call.base_url,
+        path=call.path,
+    )
+    return ArmResponse(200, page.to_json())
 
 
 # -- tags at scope ---------------------------------------------------------------------------------
@@ -478,27 +297,29 @@ def _tags_payload(call: ArmCall) -> tuple[dict[str, Any], dict[str, str]]:
     return body, parse_tags(properties.get("tags"), where="properties.tags")
 
 
-def _tags(state: EmulatorState, call: ArmCall, target: TagsAtScope) -> ArmResponse:
-    group = state.store.find_group(target.subscription_id, target.group)
+def _tags(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse:
+    if target.name.casefold() != "default":
+        raise invalid_resource_type(call.method, target, call.path, call.api_version)
+    group = state.store.find_group(target.subscription_id or "", target.group or "")
     if group is None:
-        raise resource_group_not_found(target.group)
+        raise resource_group_not_found(target.group or "")
     holder: ResourceGroup | Resource = group
-    if target.resource is not None:
-        resource = _find_resource(group, target.resource)
+    if target.scope.resource is not None:
+        resource = group.resources.get(target.scope.resource.key)
         if resource is None:
-            raise _resource_not_found(target.resource, group.name)
+            raise resource_not_found(target.scope.resource, group.name)
         holder = resource
     if call.method == "GET":
         return ArmResponse(200, _tags_body(call, holder.tags, read=True))
     if call.method == "PUT":
-        _writable(group)
+        writable(group)
         _, tags = _tags_payload(call)
         validate_tags(tags)
         _set_tags(holder, tags)
-        _publish(state, _event(call, "write", call.path, TAGS_WRITE, update=True))
+        _publish(state, call, "write", TAGS_WRITE, update=True)
         return ArmResponse(200, _tags_body(call, holder.tags, read=False))
     if call.method == "PATCH":
-        _writable(group)
+        writable(group)
         body, given = _tags_payload(call)
         operation = str(body.get("operation", ""))
         canonical = _TAG_OPERATIONS.get(operation.casefold())
@@ -507,17 +328,76 @@ def _tags(state: EmulatorState, call: ArmCall, target: TagsAtScope) -> ArmRespon
         tags = apply_tag_patch(holder.tags, canonical, given)
         validate_tags(tags)
         _set_tags(holder, tags)
-        _publish(state, _event(call, "write", call.path, TAGS_WRITE, update=True))
+        _publish(state, call, "write", TAGS_WRITE, update=True)
         return ArmResponse(200, _tags_body(call, holder.tags, read=False))
     if call.method == "DELETE":
-        _writable(group)
+        writable(group)
         _set_tags(holder, {})
-        _publish(state, _event(call, "delete", call.path, TAGS_DELETE, update=True))
+        _publish(state, call, "delete", TAGS_DELETE, update=True)
         return ArmResponse(200)
-    raise _method_not_allowed(call, "GET, PUT, PATCH, DELETE")
+    raise method_not_allowed(call, "GET, PUT, PATCH, DELETE")
 
 
 def _set_tags(holder: ResourceGroup | Resource, tags: dict[str, str]) -> None:
     holder.tags = tags
     if isinstance(holder, Resource):
         holder.changed_time = utc_now_iso()
+
+
+def _item_operations(prefix: str) -> dict[str, str]:
+    return {
+        "GET": f"{prefix}_Get",
+        "HEAD": f"{prefix}_CheckExistence",
+        "PUT": f"{prefix}_CreateOrUpdate",
+        "PATCH": f"{prefix}_Update",
+        "DELETE": f"{prefix}_Delete",
+    }
+
+
+PROVIDER = ResourceProvider(
+    namespace="Microsoft.Resources",
+    unsupported_api_version=invalid_api_version_parameter,
+    types=(
+        ResourceType(
+            name="subscriptions",
+            api_versions=SUBSCRIPTIONS_API_VERSIONS,
+            handler=_subscription,
+            item_scopes=frozenset({"tenant"}),
+            operations={"GET": "Subscriptions_Get"},
+        ),
+        ResourceType(
+            name="resourceGroups",
+            api_versions=RESOURCES_API_VERSIONS,
+            handler=_groups,
+            item_scopes=frozenset({"subscription"}),
+            operations=_item_operations("ResourceGroups"),
+            list_operations={"subscription": "ResourceGroups_List"},
+        ),
+        ResourceType(
+            name="resources",
+            api_versions=RESOURCES_API_VERSIONS,
+            handler=_resource_list,
+            item_scopes=frozenset(),
+            list_operations={"subscription": "Resources_List", "resourceGroup": "Resources_ListByResourceGroup"},
+        ),
+        ResourceType(
+            name="tags",
+            api_versions=TAGS_API_VERSIONS,
+            handler=_tags,
+            item_scopes=frozenset({"resourceGroup", "resource"}),
+            operations={
+                "GET": "Tags_GetAtScope",
+                "PUT": "Tags_CreateOrUpdateAtScope",
+                "PATCH": "Tags_UpdateAtScope",
+                "DELETE": "Tags_DeleteAtScope",
+            },
+        ),
+        ResourceType(
+            name="operationResults",
+            api_versions=RESOURCES_API_VERSIONS,
+            handler=_operation_result,
+            item_scopes=frozenset({"subscription"}),
+            operations={"GET": "OperationResults_Get"},
+        ),
+    ),
+)
