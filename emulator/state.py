@@ -1,8 +1,9 @@
 """Everything the emulator knows, in one object owned by the running app (no module globals).
 
 ``reset`` returns it to a blank slate — no subscriptions, no faults, no latency, no throttling, an
-empty request log, no event subscriptions — while the CA, the token signing key and the identity
-secret survive, so credentials already holding a token keep working across tests.
+empty request log, no event subscriptions, no tables, queues or blob containers in Azurite — while
+the CA, the token signing key and the identity secret survive, so credentials already holding a
+token keep working across tests.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .arm.throttling import Throttle
 from .eventgrid.publisher import EventGridPublisher
 from .identity.tokens import TokenIssuer
 from .requestlog import RequestLog
+from .storage.reset import StorageReset
 
 __all__ = [
     "DEFAULT_LRO_RETRY_AFTER",
@@ -72,6 +74,8 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+        # Set once Azurite serves (absent with --no-storage): reset empties it too.
+        self.storage: StorageReset | None = None
 
     async def reset(self) -> None:
         self.deletions.cancel_all()
@@ -82,6 +86,8 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+        if self.storage is not None:
+            await self.storage.clear()
 
 
 # Where each aiohttp application of the emulator (ARM + control, identity) finds the shared state.
