@@ -7,7 +7,6 @@ import json
 
 import aiohttp
 import pytest
-import requests
 from azure.identity.aio import DefaultAzureCredential
 
 from emulator.client import EmulatorControl
