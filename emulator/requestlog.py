@@ -1,6 +1,6 @@
 """The log of requests the emulator served, and the numbers benchmarks and tests read from it.
 
-The cost model of dpgov is requests and sequential round trips (DESIGN §3), so the emulator records
+dpgov's cost is counted in requests and sequential round trips (docs/emulator.md), so the emulator records
 each ARM and token request with its start and end on one monotonic clock. The critical path is the
 longest chain of requests in which each starts after the previous one ended: concurrent requests
 add to the count of requests but not to the chain.

@@ -1,4 +1,4 @@
-"""ARM's token-bucket throttling (the 2024 model, arm.md §8).
+"""ARM's token-bucket throttling (the 2024 model; docs/emulator.md, "Throttling").
 
 Buckets are kept per (subscription, caller object id, class) with capacity 250/200/200 and refill
 25/10/10 per second for reads/writes/deletes, plus a global bucket per (subscription, class) at 15 times

@@ -1,4 +1,4 @@
-"""The subscription system topic's events, built the way Azure builds them (events.md sections 1-3).
+"""The subscription system topic's events, built the way Azure builds them (docs/emulator.md, "Events").
 
 A successful PUT/PATCH/POST/DELETE on ARM yields one ``Microsoft.Resources.Resource{Write,Delete}
 Success`` event whose subject is the resource id the caller addressed. ``httpRequest`` appears only
@@ -46,7 +46,7 @@ def resource_event(
             "scope": subject,
             "action": operation_name,
             # Write and delete events carry only the role; the role assignment and principal appear
-            # in the evidence of Action events alone (events.md §2), so nobody may rely on them here.
+            # in the evidence of Action events alone (docs/emulator.md, "Events"), so nobody may rely on them here.
             "evidence": {"role": "Contributor"},
         },
         "claims": context.caller.event_claims(),

@@ -1,4 +1,4 @@
-"""An Event Grid publisher for the emulated subscription system topics (events.md sections 4-6).
+"""An Event Grid publisher for the emulated subscription system topics (docs/emulator.md, "Event Grid").
 
 It does what Event Grid does for a webhook subscription: the validation handshake before accepting
 the subscription, one delivery per event per matching subscription (concurrently, so order is not

@@ -355,10 +355,11 @@ def test_start_host_reports_the_log_of_a_host_that_cannot_start(tmp_path: Path) 
         pass
 
 
-def test_cli_writes_the_ready_file_and_exits_0_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["functions_host", "emulator.host"])
+def test_cli_writes_the_ready_file_and_exits_0_on_sigterm(tmp_path: Path, module: str) -> None:
     ready = tmp_path / "ready.json"
     env = {**os.environ, "SAMPLE_RECORD_FILE": str(tmp_path / "r.jsonl"), "SAMPLE_TIMER_SCHEDULE": NEVER}
-    command = [sys.executable, "-m", "emulator.host", "--port", "0", "--app", SAMPLE_APP, "--ready-file", str(ready)]
+    command = [sys.executable, "-m", module, "--port", "0", "--app", SAMPLE_APP, "--ready-file", str(ready)]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 15
