@@ -1,8 +1,10 @@
-# Two commands on a fresh machine: `make demo` and `make test`. Each builds the virtualenv it needs.
+# Two commands on a fresh machine: `make demo` and `make test`. Each builds what it needs: the Python
+# virtualenv (requirements*.txt) and Azurite, the Azure Storage emulator, from npm (package-lock.json).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -13,10 +15,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-demo: $(STAMP)
+# npm ci installs exactly the locked Azurite; the stamp makes it run once, and again when the lock changes.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "dpgov needs Node.js and npm for Azurite (the Azure Storage emulator)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m emulator.demo
 
-test: lint typecheck unit
+test: $(NODE_STAMP) lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -25,11 +33,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis

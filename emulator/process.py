@@ -1,8 +1,10 @@
 """Start the emulator as a subprocess and learn where it listens.
 
 The emulator runs in its own process (its own event loop, like a remote service), started with the
-same interpreter as ``python -m emulator``. It reports its endpoints through a ready file; if it dies
-first, the error carries its stderr. Leaving the context manager sends SIGTERM and waits.
+same interpreter as ``python -m emulator``; it starts Azurite for storage unless told not to. It
+reports its endpoints and the app settings that point an app at it through a ready file; if it dies
+first, the error carries its stderr. Leaving the context manager sends SIGTERM and waits (the
+emulator stops Azurite with it).
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["EmulatorEndpoints", "EmulatorStartError", "start_emulator"]
+__all__ = ["EmulatorEndpoints", "EmulatorStartError", "StorageEndpoints", "start_emulator"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-READY_TIMEOUT_SECONDS = 20.0
-STOP_TIMEOUT_SECONDS = 10.0
+READY_TIMEOUT_SECONDS = 40.0
+STOP_TIMEOUT_SECONDS = 15.0
 
 
 class EmulatorStartError(RuntimeError):
@@ -31,27 +33,35 @@ class EmulatorStartError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class StorageEndpoints:
+    """Azurite's account URLs (``https://127.0.0.1:PORT/devstoreaccount1``) and its process id."""
+
+    blob: str
+    queue: str
+    table: str
+    pid: int
+
+
+@dataclass(frozen=True)
 class EmulatorEndpoints:
-    """Where a running emulator serves, and the secrets an app needs to use it."""
+    """Where a running emulator serves, the secrets an app needs to use it, and its app settings."""
 
     url: str
     ca_bundle: str
     identity_endpoint: str
     identity_header: str
+    app_settings: Mapping[str, str] = field(default_factory=dict)
+    storage: StorageEndpoints | None = None
 
     def app_environment(self) -> dict[str, str]:
-        """The app settings that point an unmodified app at the emulator.
+        """The app settings that point an unmodified app at the emulator, as the ready file lists them.
 
         ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER`` make azure-identity use the App Service managed
-        identity; the CA bundle variables make aiohttp and requests trust the emulator's certificate.
+        identity; the CA bundle variables make aiohttp and requests trust the emulator's certificate;
+        ``DPGOV_ARM_ENDPOINT`` is ARM; the ``AzureWebJobsStorage`` settings name Azurite (absent
+        without storage).
         """
-        return {
-            "IDENTITY_ENDPOINT": self.identity_endpoint,
-            "IDENTITY_HEADER": self.identity_header,
-            "SSL_CERT_FILE": self.ca_bundle,
-            "REQUESTS_CA_BUNDLE": self.ca_bundle,
-            "DPGOV_ARM_ENDPOINT": self.url,
-        }
+        return dict(self.app_settings)
 
 
 def _read_ready(path: Path) -> EmulatorEndpoints | None:
@@ -59,11 +69,18 @@ def _read_ready(path: Path) -> EmulatorEndpoints | None:
         data = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
         return None
+    storage = data.get("storage")
     return EmulatorEndpoints(
         url=str(data["url"]),
         ca_bundle=str(data["ca_bundle"]),
         identity_endpoint=str(data["identity_endpoint"]),
         identity_header=str(data["identity_header"]),
+        app_settings={str(name): str(value) for name, value in data["app_settings"].items()},
+        storage=(
+            StorageEndpoints(str(storage["blob"]), str(storage["queue"]), str(storage["table"]), int(storage["pid"]))
+            if storage
+            else None
+        ),
     )
 
 
@@ -84,8 +101,9 @@ def start_emulator(
     env: Mapping[str, str] | None = None,
     page_size: int | None = None,
     host: str = "127.0.0.1",
+    storage: bool = True,
 ) -> Iterator[EmulatorEndpoints]:
-    """Run ``python -m emulator`` for the duration of the ``with`` block."""
+    """Run ``python -m emulator`` (with Azurite unless ``storage`` is false) for the ``with`` block."""
     with tempfile.TemporaryDirectory(prefix="dpgov-emulator-") as workdir:
         ready_file = Path(workdir) / "ready.json"
         stderr_path = Path(workdir) / "stderr.log"
@@ -93,6 +111,8 @@ def start_emulator(
         command += ["--ca-dir", str((ca_dir or Path(workdir) / "ca").resolve())]
         if page_size is not None:
             command += ["--page-size", str(page_size)]
+        if not storage:
+            command.append("--no-storage")
         environment = dict(os.environ if env is None else env)
         environment["PYTHONPATH"] = os.pathsep.join(
             part for part in (str(PROJECT_ROOT), environment.get("PYTHONPATH", "")) if part

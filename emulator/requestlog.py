@@ -1,6 +1,6 @@
 """The log of requests the emulator served, and the numbers benchmarks and tests read from it.
 
-The cost model of dpgov is requests and sequential round trips (DESIGN §3), so the emulator records
+dpgov's cost is counted in requests and sequential round trips (docs/emulator.md), so the emulator records
 each ARM and token request with its start and end on one monotonic clock. The critical path is the
 longest chain of requests in which each starts after the previous one ended: concurrent requests
 add to the count of requests but not to the chain.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 
-from .control_models import LoggedRequest, RequestSummary
+from .control.models import LoggedRequest, RequestSummary
 
 __all__ = ["RequestLog", "longest_sequential_chain", "summarize"]
 

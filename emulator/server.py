@@ -1,14 +1,16 @@
-"""Assemble and run the emulator: the HTTPS ARM + control server and the plain-HTTP identity endpoint.
+"""Assemble and run the emulator: the HTTPS ARM + control server, the identity endpoint, and Azurite.
 
-Both listen on sockets the emulator binds itself (port 0 picks a free one), so the real ports are
-known before anyone is told. Once both serve, the endpoints go into the ready file in one atomic
-rename; a launcher polls for that file. SIGTERM or SIGINT stops both servers and any deliveries in
-flight, and the process exits 0.
+The servers listen on sockets the emulator binds itself (port 0 picks a free one), and Azurite reports
+the ports the OS gave it, so the real ports are known before anyone is told. Once everything serves,
+the endpoints and the app settings go into the ready file in one atomic rename; a launcher polls for
+that file. SIGTERM or SIGINT (at any time, startup included) stops the servers, any deliveries in
+flight and Azurite, and the process exits 0.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -16,14 +18,18 @@ import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
-from .control import add_control_routes
-from .gateway import STATE_KEY, handle_arm
-from .identity import IDENTITY_PATH, build_identity_app
-from .state import DEFAULT_PAGE_SIZE, EmulatorState
-from .tls import ensure_ca
+from .appsettings import ArmSettings, IdentitySettings, ServiceSettings, StorageSettings, TrustSettings, compose
+from .arm.gateway import handle_arm
+from .control.api import add_control_routes
+from .identity.endpoint import IDENTITY_PATH, build_identity_app
+from .state import DEFAULT_PAGE_SIZE, STATE_KEY, EmulatorState
+from .storage.azurite import Azurite, AzuriteEndpoints, find_azurite
+from .storage.reset import StorageReset
+from .tls import CaFiles, ensure_ca
 
 __all__ = ["ServerOptions", "build_arm_app", "serve"]
 
@@ -37,6 +43,7 @@ class ServerOptions:
     page_size: int = DEFAULT_PAGE_SIZE
     ca_dir: Path | None = None
     ready_file: Path | None = None
+    storage: bool = True
 
 
 def build_arm_app(state: EmulatorState) -> web.Application:
@@ -69,7 +76,7 @@ def _url(scheme: str, host: str, sock: socket.socket) -> str:
     return f"{scheme}://{shown}:{port}"
 
 
-def _write_ready_file(path: Path, content: dict[str, str]) -> None:
+def _write_ready_file(path: Path, content: dict[str, Any]) -> None:
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -77,38 +84,80 @@ def _write_ready_file(path: Path, content: dict[str, str]) -> None:
     temporary.replace(path)
 
 
+def _ready_content(
+    *, arm_url: str, identity_endpoint: str, state: EmulatorState, ca_files: CaFiles, storage: AzuriteEndpoints | None
+) -> dict[str, Any]:
+    services: list[ServiceSettings] = [
+        TrustSettings(str(ca_files.ca_bundle)),
+        IdentitySettings(identity_endpoint, state.identity_header),
+        ArmSettings(arm_url),
+    ]
+    if storage is not None:
+        services.append(StorageSettings(storage))
+    return {
+        "url": arm_url,
+        "ca_bundle": str(ca_files.ca_bundle),
+        "identity_endpoint": identity_endpoint,
+        "identity_header": state.identity_header,
+        "storage": (
+            {"blob": storage.blob, "queue": storage.queue, "table": storage.table, "pid": storage.pid}
+            if storage is not None
+            else None
+        ),
+        "app_settings": compose(services),
+    }
+
+
 async def serve(options: ServerOptions) -> None:
     """Run until SIGTERM/SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     ca_dir = options.ca_dir or Path(tempfile.mkdtemp(prefix="dpgov-emulator-ca-"))
     ca_files = ensure_ca(ca_dir)
+    azurite = (
+        Azurite(executable=find_azurite(), cert=ca_files.server_cert, key=ca_files.server_key, host=options.host)
+        if options.storage
+        else None
+    )
     state = EmulatorState(client_ssl_context=ca_files.client_ssl_context(), page_size=options.page_size)
-    await state.publisher.start()
     arm_runner = web.AppRunner(build_arm_app(state), access_log=None, handle_signals=False)
     identity_runner = web.AppRunner(build_identity_app(state), access_log=None, handle_signals=False)
-    await arm_runner.setup()
-    await identity_runner.setup()
-    arm_socket = _listen(options.host, options.port)
-    identity_socket = _listen(options.host, 0)
+    storage_start = loop.create_task(azurite.start()) if azurite is not None else None
     try:
+        await state.publisher.start()
+        await arm_runner.setup()
+        await identity_runner.setup()
+        arm_socket = _listen(options.host, options.port)
+        identity_socket = _listen(options.host, 0)
         await web.SockSite(arm_runner, arm_socket, ssl_context=ca_files.server_ssl_context()).start()
         await web.SockSite(identity_runner, identity_socket).start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        if options.ready_file is not None:
+        storage = await storage_start if storage_start is not None else None
+        if storage is not None:
+            state.storage = StorageReset(storage, ca_files.ca_bundle)
+        if options.ready_file is not None and not stop.is_set():
             _write_ready_file(
                 options.ready_file,
-                {
-                    "url": _url("https", options.host, arm_socket),
-                    "ca_bundle": str(ca_files.ca_bundle),
-                    "identity_endpoint": _url("http", options.host, identity_socket) + IDENTITY_PATH,
-                    "identity_header": state.identity_header,
-                },
+                _ready_content(
+                    arm_url=_url("https", options.host, arm_socket),
+                    identity_endpoint=_url("http", options.host, identity_socket) + IDENTITY_PATH,
+                    state=state,
+                    ca_files=ca_files,
+                    storage=storage,
+                ),
             )
         await stop.wait()
     finally:
+        if storage_start is not None and not storage_start.done():
+            storage_start.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await storage_start
         state.deletions.cancel_all()
         await state.publisher.close()
+        if state.storage is not None:
+            await state.storage.close()
         await arm_runner.cleanup()
         await identity_runner.cleanup()
+        if azurite is not None:
+            await azurite.stop()

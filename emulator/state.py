@@ -1,8 +1,9 @@
 """Everything the emulator knows, in one object owned by the running app (no module globals).
 
 ``reset`` returns it to a blank slate — no subscriptions, no faults, no latency, no throttling, an
-empty request log, no event subscriptions — while the CA, the token signing key and the identity
-secret survive, so credentials already holding a token keep working across tests.
+empty request log, no event subscriptions, no tables, queues or blob containers in Azurite — while
+the CA, the token signing key and the identity secret survive, so credentials already holding a
+token keep working across tests.
 """
 
 from __future__ import annotations
@@ -12,15 +13,26 @@ import ssl
 import uuid
 from dataclasses import dataclass
 
-from .eventgrid import EventGridPublisher
-from .faults import FaultInjector
-from .lro import DeletionJobs
-from .requestlog import RequestLog
-from .store import Store
-from .throttling import Throttle
-from .tokens import TokenIssuer
+from aiohttp import web
 
-__all__ = ["DEFAULT_LRO_RETRY_AFTER", "DEFAULT_PAGE_SIZE", "DEFAULT_TENANT_ID", "EmulatorState", "Settings"]
+from .arm.faults import FaultInjector
+from .arm.lro import DeletionJobs
+from .arm.providers import build_registry
+from .arm.store import Store
+from .arm.throttling import Throttle
+from .eventgrid.publisher import EventGridPublisher
+from .identity.tokens import TokenIssuer
+from .requestlog import RequestLog
+from .storage.reset import StorageReset
+
+__all__ = [
+    "DEFAULT_LRO_RETRY_AFTER",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_TENANT_ID",
+    "STATE_KEY",
+    "EmulatorState",
+    "Settings",
+]
 
 DEFAULT_PAGE_SIZE = 100
 # ARM answers a group delete with ``Retry-After: 15`` (recordings also show 0). azure-core treats 0
@@ -53,6 +65,8 @@ class EmulatorState:
         self.default_page_size = page_size
         self.identity_header = secrets.token_urlsafe(24)
         self.issuer = TokenIssuer(tenant_id)
+        # Immutable after construction: the resource types ARM serves do not change at run time.
+        self.registry = build_registry()
         self.publisher = EventGridPublisher(client_ssl_context)
         self.store = Store(tenant_id)
         self.settings = Settings(page_size=page_size)
@@ -60,6 +74,8 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+        # Set once Azurite serves (absent with --no-storage): reset empties it too.
+        self.storage: StorageReset | None = None
 
     async def reset(self) -> None:
         self.deletions.cancel_all()
@@ -70,3 +86,9 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+        if self.storage is not None:
+            await self.storage.clear()
+
+
+# Where each aiohttp application of the emulator (ARM + control, identity) finds the shared state.
+STATE_KEY = web.AppKey("emulator_state", EmulatorState)

@@ -72,7 +72,11 @@ async def test_group_create_update_tag_write_and_delete_emit_the_azure_events(
     ).result()
     storage = f"{scope}/providers/Microsoft.Storage/storageAccounts/sa1"
     await (
-        await arm.resources.begin_create_or_update_by_id(storage, {"location": "westeurope"}, api_version="2023-01-01")
+        await arm.resources.begin_create_or_update_by_id(
+            storage,
+            {"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}},
+            api_version="2023-01-01",
+        )
     ).result()
     await (await arm.resource_groups.begin_delete("rg-ev")).result()
     control.wait_for_deliveries_idle(timeout=5)

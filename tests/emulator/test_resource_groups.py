@@ -170,8 +170,7 @@ async def test_delete_runs_as_lro_and_shows_deleting_meanwhile(
     assert await arm.resource_groups.check_existence("rg-del") is False
     assert not control.state()["subscriptions"][0]["resourceGroups"]
     polls = [entry.status for entry in control.requests_log() if entry.operation == "OperationResults_Get"]
-    assert polls[-1] == 200
-    assert set(polls[:-1]) <= {202}
+    assert polls == [202, 200], "azure-core polls once at once (the job runs), then after Retry-After (done)"
 
 
 async def test_delete_answers_202_with_location_and_retry_after(
@@ -235,13 +234,15 @@ async def test_sdk_with_its_default_polling_interval_finishes_a_delete_in_about_
     control.seed_groups(SUB, {"rg-slow": {}})
     options = {key: value for key, value in client_options(emulator).items() if key != "polling_interval"}
     async with ResourceManagementClient(credential, SUB, **options) as client:
-        started = asyncio.get_running_loop().time()
         await (await client.resource_groups.begin_delete("rg-slow")).result()
-        elapsed = asyncio.get_running_loop().time() - started
 
-    assert 1.0 <= elapsed < 5.0
-    polls = [entry.status for entry in control.requests_log() if entry.operation == "OperationResults_Get"]
-    assert polls == [202, 200], "azure-core polls once at once, then once after Retry-After"
+    log = control.requests_log()
+    [delete] = [entry for entry in log if entry.operation == "ResourceGroups_Delete"]
+    polls = [entry for entry in log if entry.operation == "OperationResults_Get"]
+    assert [poll.status for poll in polls] == [202, 200], "azure-core polls once at once, then once after Retry-After"
+    waited = polls[1].start - polls[0].end
+    assert 1.0 <= waited < 10.0, f"the SDK waited {waited:.2f} s between polls: Retry-After 1, not its default 30"
+    assert polls[1].end - delete.start < 10.0
 
 
 def test_lro_retry_after_setting_refuses_non_integers(control: EmulatorControl) -> None:

@@ -6,48 +6,65 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.control_models import LoggedRequest
-from emulator.errors import ArmError
-from emulator.listing import parse_filter
-from emulator.paths import (
-    OperationResult,
-    ResourceCollection,
-    ResourceGroupCollection,
-    ResourceGroupItem,
-    ResourceItem,
-    ResourceRef,
-    TagsAtScope,
-    UnknownTarget,
-    parse_arm_path,
-)
+from emulator.arm.errors import ArmError
+from emulator.arm.listing import parse_filter
+from emulator.arm.paths import ArmTarget, ResourceRef, Scope, parse_arm_path
+from emulator.arm.tags import apply_tag_patch
+from emulator.control.models import LoggedRequest
 from emulator.requestlog import longest_sequential_chain
-from emulator.tags import apply_tag_patch
 
 S = "/subscriptions/s1"
+
+
+SUB = Scope("s1")
+GROUP = Scope("s1", "rg")
+RES = "Microsoft.Resources"
 
 
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        (f"{S}/resourcegroups", ResourceGroupCollection("s1")),
-        (f"{S}/resourceGroups/rg", ResourceGroupItem("s1", "rg")),
-        (f"{S}/RESOURCEGROUPS/rg/resources", ResourceCollection("s1", "rg")),
-        (f"{S}/operationresults/abc", OperationResult("s1", "abc")),
-        (f"{S}/resourceGroups/rg/providers/Microsoft.Resources/tags/default", TagsAtScope("s1", "rg", None)),
+        (S, ArmTarget(Scope(), RES, ("subscriptions",), ("s1",))),
+        (f"{S}/resourcegroups", ArmTarget(SUB, RES, ("resourceGroups",), ())),
+        (f"{S}/resourceGroups/rg", ArmTarget(SUB, RES, ("resourceGroups",), ("rg",))),
+        (f"{S}/RESOURCEGROUPS/rg/resources", ArmTarget(GROUP, RES, ("resources",), ())),
+        (f"{S}/resources", ArmTarget(SUB, RES, ("resources",), ())),
+        (f"{S}/operationresults/abc", ArmTarget(SUB, RES, ("operationResults",), ("abc",))),
+        (
+            f"{S}/resourceGroups/rg/providers/Microsoft.Resources/tags/default",
+            ArmTarget(GROUP, RES, ("tags",), ("default",)),
+        ),
         (
             f"{S}/resourceGroups/rg/providers/Microsoft.Sql/servers/s/databases/d",
-            ResourceItem("s1", "rg", ResourceRef("Microsoft.Sql", ("servers", "databases"), ("s", "d"))),
+            ArmTarget(GROUP, "Microsoft.Sql", ("servers", "databases"), ("s", "d")),
         ),
         (
             f"{S}/resourceGroups/rg/providers/Microsoft.Web/sites/a/providers/microsoft.resources/TAGS/default",
-            TagsAtScope("s1", "rg", ResourceRef("Microsoft.Web", ("sites",), ("a",))),
+            ArmTarget(
+                Scope("s1", "rg", ResourceRef("Microsoft.Web", ("sites",), ("a",))),
+                "microsoft.resources",
+                ("TAGS",),
+                ("default",),
+            ),
         ),
-        (f"{S}/resourceGroups/rg/providers/Microsoft.Web/sites", UnknownTarget("Microsoft.Web", "sites")),
-        ("/providers/Microsoft.Resources", UnknownTarget()),
+        (f"{S}/resourceGroups/rg/providers/Microsoft.Web/sites", ArmTarget(GROUP, "Microsoft.Web", ("sites",), ())),
+        (f"{S}/providers/Microsoft.Foo/bars", ArmTarget(SUB, "Microsoft.Foo", ("bars",), ())),
+        (
+            "/providers/Microsoft.Authorization/policyDefinitions/p",
+            ArmTarget(Scope(), "Microsoft.Authorization", ("policyDefinitions",), ("p",)),
+        ),
     ],
 )
-def test_paths_parse_case_insensitively(path: str, expected: object) -> None:
+def test_paths_parse_case_insensitively(path: str, expected: ArmTarget) -> None:
     assert parse_arm_path(path) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/nothing/here", "/providers/Microsoft.Resources", f"{S}/resourceGroups/rg/providers", f"{S}/whatever"],
+)
+def test_paths_that_are_no_arm_path_parse_to_none(path: str) -> None:
+    assert parse_arm_path(path) is None
 
 
 def test_tag_merge_keeps_the_existing_casing() -> None:

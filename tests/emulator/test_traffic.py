@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import math
 
 import aiohttp
 import pytest
@@ -31,11 +31,13 @@ async def test_latency_is_added_to_arm_responses(arm: ResourceManagementClient, 
     control.seed_groups(SUB, {"rg-l": {}})
     await arm.resource_groups.get("rg-l")  # the token request is not delayed, and is out of the way now
     control.set_latency(200)
+    control.clear_requests()
 
-    started = time.monotonic()
     await arm.resource_groups.get("rg-l")
 
-    assert time.monotonic() - started >= 0.2
+    [served] = control.requests_log()
+    assert served.operation == "ResourceGroups_Get"
+    assert served.end - served.start >= 0.2, "the emulator's own clock shows the added latency"
 
 
 async def test_a_503_fault_is_retried_by_the_sdk(
@@ -85,13 +87,12 @@ async def test_a_429_fault_makes_the_sdk_wait_for_retry_after(
     async with fast_retry_arm as arm:
         await arm.resource_groups.get("rg-f")  # the token request is out of the way now
         control.set_faults([FaultRule(status=429, count=1, method="GET", retry_after=1)])
-        started = time.monotonic()
+        control.clear_requests()
         await arm.resource_groups.get("rg-f")
-        waited = time.monotonic() - started
 
-    assert waited >= 1.0
-    throttled = [e for e in control.requests_log() if e.status == 429]
-    assert len(throttled) == 1
+    throttled, retried = control.requests_log()
+    assert (throttled.status, retried.status) == (429, 200)
+    assert retried.start - throttled.end >= 1.0, "the retry waited for Retry-After"
 
 
 async def test_a_connection_reset_is_retried_by_the_sdk(
@@ -119,13 +120,19 @@ async def test_throttling_answers_429_once_the_read_bucket_is_empty(
             code = body["error"]["code"] if response.status == 429 else None
             return response.status, response.headers.get("Retry-After"), code
 
+    control.clear_requests()
     results = await asyncio.gather(*(read() for _ in range(400)))
 
-    throttled = [result for result in results if result[0] == 429]
-    assert 250 <= sum(1 for result in results if result[0] == 200) < 400
-    assert throttled
-    assert all(retry_after is not None and int(retry_after) >= 1 for _, retry_after, _ in throttled)
-    assert {code for _, _, code in throttled} == {"SubscriptionRequestsThrottled"}
+    log = [entry for entry in control.requests_log() if entry.operation == "ResourceGroups_List"]
+    burst = max(entry.start for entry in log) - min(entry.start for entry in log)
+    allowed = sum(1 for status, _, _ in results if status == 200)
+    throttled = [result for result in results if result[0] != 200]
+    # The bucket holds 250 and refills 25 per second while the burst lasts (timed by the emulator's log).
+    assert 250 <= allowed <= 250 + math.ceil(25 * burst)
+    assert len(throttled) == 400 - allowed
+    assert {(status, retry_after, code) for status, retry_after, code in throttled} == {
+        (429, "1", "SubscriptionRequestsThrottled")
+    }
 
 
 async def test_summary_counts_requests_and_the_critical_path(

@@ -192,3 +192,26 @@ async def test_query_parameters_are_decoded_and_order_does_not_matter(
         body = await response.json()
 
     assert [group["name"] for group in body["value"]] == ["rg-a"]
+
+
+async def test_the_request_log_keeps_each_callers_client_request_id(
+    emulator: EmulatorEndpoints, http: aiohttp.ClientSession, token: str, control: EmulatorControl
+) -> None:
+    control.seed_groups(SUB, {"rg-a": {}})
+    url = f"{emulator.url}/subscriptions/{SUB}/resourceGroups/rg-a?{API}"
+    auth = {"Authorization": f"Bearer {token}"}
+    control.clear_requests()
+
+    for headers in (
+        {**auth, "x-ms-client-request-id": "reconcile-1"},
+        {**auth, "x-ms-client-request-id": "reconcile-1"},
+        auth,
+    ):
+        async with http.get(url, headers=headers) as response:
+            assert response.status == 200
+
+    log = control.requests_log()
+    assert [entry.client_request_id for entry in log] == ["reconcile-1", "reconcile-1", None]
+    async with http.get(f"{emulator.url}/_emulator/requests") as response:
+        raw = (await response.json())["value"]
+    assert [entry["clientRequestId"] for entry in raw] == ["reconcile-1", "reconcile-1", None]

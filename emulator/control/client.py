@@ -1,0 +1,210 @@
+"""A small typed, synchronous client for the emulator's control API (tests, demo, benchmarks).
+
+Synchronous on purpose: test code and scripts call it between SDK calls without an event loop.
+Callers inside a running event loop that also serves webhooks must not block that loop with it
+(run it in a thread or serve the webhook from another thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import requests
+
+from .models import (
+    Delivery,
+    DeliverySettings,
+    EmulatorIdentity,
+    EventSchema,
+    FaultRule,
+    LoggedRequest,
+    RequestSummary,
+    SeedResource,
+    SeedResourceGroup,
+    SeedSubscription,
+)
+
+__all__ = [
+    "Delivery",
+    "EmulatorControl",
+    "EmulatorControlError",
+    "EmulatorIdentity",
+    "FaultRule",
+    "LoggedRequest",
+    "RequestSummary",
+    "SeedResource",
+    "SeedResourceGroup",
+    "SeedSubscription",
+]
+
+DEFAULT_TIMEOUT = 60.0
+
+
+class EmulatorControlError(RuntimeError):
+    """The control API refused a request (bad input, failed webhook handshake, …)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class EmulatorControl:
+    """Steer a running emulator: state, faults, latency, throttling, request log, events."""
+
+    def __init__(self, url: str, ca_bundle: str) -> None:
+        self._base = url.rstrip("/") + "/_emulator"
+        # Passed on each call: requests lets REQUESTS_CA_BUNDLE override a session-level ``verify``.
+        self._ca_bundle = ca_bundle
+        self._session = requests.Session()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _call(self, method: str, path: str, body: Any = None, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+        response = self._session.request(method, self._base + path, json=body, timeout=timeout, verify=self._ca_bundle)
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+                code, message = str(error["code"]), str(error["message"])
+            except (ValueError, KeyError, TypeError):
+                code, message = "Error", response.text
+            raise EmulatorControlError(response.status_code, code, message)
+        return response.json() if response.content else None
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything (subscriptions, faults, latency, throttling, logs, event subscriptions)."""
+        self._call("POST", "/reset")
+
+    def seed(self, subscriptions: Sequence[SeedSubscription]) -> None:
+        """Create subscriptions, groups and resources silently (no events, not logged)."""
+        self._call("POST", "/seed", {"subscriptions": [s.to_json() for s in subscriptions]})
+
+    def seed_subscriptions(self, subscription_ids: Sequence[str]) -> None:
+        """Create empty subscriptions."""
+        self.seed([SeedSubscription(subscription_id) for subscription_id in subscription_ids])
+
+    def seed_groups(
+        self,
+        subscription_id: str,
+        groups: Mapping[str, Mapping[str, str]],
+        *,
+        location: str = "westeurope",
+    ) -> None:
+        """Create groups (name → tags) in one subscription silently."""
+        seeded = [SeedResourceGroup(name, location, dict(tags)) for name, tags in groups.items()]
+        self.seed([SeedSubscription(subscription_id, resource_groups=seeded)])
+
+    def seed_resources(self, subscription_id: str, group: str, resources: Sequence[SeedResource]) -> None:
+        """Create a group (westeurope, untagged) holding ``resources`` — replaces a same-named group."""
+        self.seed([SeedSubscription(subscription_id, resource_groups=[SeedResourceGroup(group, resources=resources)])])
+
+    def add_subscription(self, subscription_id: str, *, display_name: str | None = None) -> None:
+        self._call("PUT", f"/subscriptions/{subscription_id}", {"displayName": display_name})
+
+    def state(self) -> dict[str, Any]:
+        """A dump of everything the emulator holds (for debugging)."""
+        result: dict[str, Any] = self._call("GET", "/state")
+        return result
+
+    def identity(self) -> EmulatorIdentity:
+        """The system-assigned managed identity the identity endpoint serves."""
+        return EmulatorIdentity.from_json(self._call("GET", "/identity"))
+
+    def set_page_size(self, page_size: int) -> None:
+        self._call("PUT", "/settings", {"pageSize": page_size})
+
+    def set_lro_retry_after(self, seconds: int) -> None:
+        """The ``Retry-After`` of group-delete 202s (default 1; ARM sends 15, sometimes 0).
+
+        azure-core waits exactly this long between polls; with 0 it falls back to the caller's
+        ``polling_interval`` (30 s unless set), as it does against ARM.
+        """
+        self._call("PUT", "/settings", {"lroRetryAfter": seconds})
+
+    # -- behaviour -------------------------------------------------------------------------------
+
+    def set_latency(self, ms: float) -> None:
+        """Add ``ms`` milliseconds to every ARM response (not control or identity calls)."""
+        self._call("PUT", "/latency", {"ms": ms})
+
+    def set_faults(self, rules: Sequence[FaultRule]) -> None:
+        self._call("PUT", "/faults", {"rules": [rule.to_json() for rule in rules]})
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def set_throttling(self, enabled: bool) -> None:
+        """Turn ARM's token-bucket throttling on or off (off after reset)."""
+        self._call("PUT", "/throttling", {"enabled": enabled})
+
+    # -- traffic ---------------------------------------------------------------------------------
+
+    def requests_log(self) -> list[LoggedRequest]:
+        return [LoggedRequest.from_json(item) for item in self._call("GET", "/requests")["value"]]
+
+    def request_summary(self) -> RequestSummary:
+        return RequestSummary.from_json(self._call("GET", "/requests/summary"))
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def add_event_subscription(
+        self,
+        *,
+        name: str,
+        endpoint: str,
+        schema: EventSchema = "EventGridSchema",
+        subscription_id: str | None = None,
+        included_event_types: Sequence[str] | None = None,
+    ) -> None:
+        """Subscribe a webhook to the subscription topic(s); runs Event Grid's validation handshake.
+
+        Raises :class:`EmulatorControlError` (400 ``WebhookValidationFailed``) if the endpoint does
+        not complete the handshake.
+        """
+        self._call(
+            "POST",
+            "/eventSubscriptions",
+            {
+                "name": name,
+                "endpoint": endpoint,
+                "schema": schema,
+                "subscriptionId": subscription_id,
+                "includedEventTypes": list(included_event_types) if included_event_types else None,
+            },
+        )
+
+    def remove_event_subscription(self, name: str) -> None:
+        self._call("DELETE", f"/eventSubscriptions/{name}")
+
+    def deliveries(self) -> list[Delivery]:
+        return [Delivery.from_json(item) for item in self._call("GET", "/deliveries")["value"]]
+
+    def wait_for_deliveries_idle(self, timeout: float = 10.0) -> None:
+        """Return once no delivery is pending or in flight (and no deletion is still to publish).
+
+        Raises ``TimeoutError`` if that does not happen within ``timeout`` seconds.
+        """
+        result = self._call("POST", "/deliveries/wait-idle", {"timeout": timeout}, timeout=timeout + 30)
+        if not result["idle"]:
+            pending = [d for d in self.deliveries() if d.outcome == "pending"]
+            raise TimeoutError(f"event deliveries still pending after {timeout} s: {pending[:5]}")
+
+    def set_delivery(
+        self,
+        duplicates: int = 0,
+        retry_scale: float = 0.01,
+        max_attempts: int = 30,
+        *,
+        response_timeout: float = 30.0,
+    ) -> None:
+        """How Event Grid delivers from now on (see :class:`DeliverySettings`)."""
+        settings = DeliverySettings(duplicates, retry_scale, max_attempts, response_timeout)
+        self._call("PUT", "/delivery", settings.to_json())

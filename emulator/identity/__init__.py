@@ -1,0 +1,1 @@
+"""Managed identity: the token issuer and the App Service managed-identity endpoint."""
