@@ -121,6 +121,7 @@ async def test_every_request_of_one_event_carries_the_event_id(
     azure: LocalAzure, arm: ResourceManagementClient
 ) -> None:
     await arm.resource_groups.create_or_update("dp-sales-orders-rg", {"location": "westeurope"})
+    azure.control.wait_for_deliveries_idle(timeout=15)
     azure.control.clear_requests()
 
     await arm.resource_groups.create_or_update("dp-sales-orders-rg", {"location": "westeurope", "tags": {"x": "y"}})
