@@ -208,11 +208,34 @@ class Product(_Strict):
     _policy_names = field_validator("policies")(_unique_policy_names)
 
 
+class Steward(_Strict):
+    principal_id: Guid
+    principal_type: PrincipalType
+
+    @field_validator("principal_id")
+    @classmethod
+    def _lower_case_principal(cls, value: str) -> str:
+        return value.lower()
+
+
+class DomainPurview(_Strict):
+    """The domain's data stewards in Microsoft Purview: roles on the domain's collection.
+
+    These are Purview data-plane roles, granted through the collection's metadata policy (groups in
+    its ``principal.microsoft.groups`` clause, users and service principals in
+    ``principal.microsoft.id``), not Azure RBAC.
+    """
+
+    data_curators: list[Steward] = Field(default_factory=list)
+    data_readers: list[Steward] = Field(default_factory=list)
+
+
 class Domain(_Strict):
     """A data domain: who pays for its products, who owns them, who is granted what on them."""
 
     cost_center: TagValue = Field(min_length=1)
     owner: TagValue = Field(min_length=1)
+    purview: DomainPurview = Field(default_factory=DomainPurview)
     role_bindings: list[RoleBinding] = Field(default_factory=list)
     policies: list[PolicyAssignmentSpec] = Field(default_factory=list)
     products: dict[Slug, Product] = Field(default_factory=dict)
@@ -266,6 +289,46 @@ class Rbac(_Strict):
         return self.allowed_roles.get(name)
 
 
+WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class ScanSchedule(_Strict):
+    """The recurring trigger of every scan the app creates."""
+
+    frequency: Literal["Week", "Month", "Day", "Hour"] = "Week"
+    interval: int = Field(default=1, ge=1)
+    hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(default_factory=lambda: [2])
+    minutes: list[Annotated[int, Field(ge=0, le=59)]] = Field(default_factory=lambda: [0])
+    week_days: list[WeekDay] = Field(default_factory=lambda: list[WeekDay](["Sunday"]))
+    scan_level: Literal["Full", "Incremental"] = "Incremental"
+
+
+class Purview(_Strict):
+    """Microsoft Purview Data Map: collections, data sources, scans and the product's catalog entity.
+
+    The aspect is on when the Purview app settings name an account (see the README). Collections:
+    one per landing zone under ``root_collection`` (default: the account's root), one per domain in
+    it, and one per product in that unless ``product_collections`` is off.
+    """
+
+    root_collection: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{3,36}$")
+    product_collections: bool = True
+    scan_schedule: ScanSchedule = Field(default_factory=ScanSchedule)
+    scanning_roles: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "AdlsGen2": ["Storage Blob Data Reader"],
+            "AzureStorage": ["Storage Blob Data Reader"],
+            "AzureSynapseWorkspace": ["Reader"],
+        },
+        description="Roles (from rbac.allowed_roles) the Purview account's identity gets on a store of "
+        "each kind it scans with its managed identity.",
+    )
+    retire_sources: bool = Field(default=True, description="Remove a gone product's sources and scans.")
+    retired_entity: Literal["mark", "delete"] = Field(
+        default="mark", description="A gone product's catalog entity: marked retired, or deleted."
+    )
+
+
 class Visualization(_Strict):
     """Reporting & Visualization groups: one per landing zone, and dedicated ones per product."""
 
@@ -294,6 +357,9 @@ class GovernanceConfig(_Strict):
     recognition: Recognition = Field(default_factory=Recognition)
     rbac: Rbac = Field(default_factory=Rbac)
     visualization: Visualization = Field(default_factory=Visualization)
+    purview: Purview | None = Field(
+        default=None, description="Microsoft Purview settings (defaults apply when the app settings name an account)."
+    )
     role_bindings: list[RoleBinding] = Field(
         default_factory=list, description="Grants on every landing zone's visualization group."
     )
@@ -321,6 +387,26 @@ class GovernanceConfig(_Strict):
             if repeated:
                 raise ValueError(f"{location}: binding names must be unique; repeated: {repeated}")
         return self
+
+    @model_validator(mode="after")
+    def _scanning_roles_are_allowed(self) -> Self:
+        if self.purview is not None:
+            problems = self.purview_role_problems()
+            if problems:
+                raise ValueError(problems[0])
+        return self
+
+    def purview_settings(self) -> Purview:
+        return self.purview if self.purview is not None else Purview()
+
+    def purview_role_problems(self) -> list[str]:
+        """Scanning roles the allow-list lacks (the Purview identity could not be granted them)."""
+        return [
+            f"purview.scanning_roles.{kind}: {role!r} is not in rbac.allowed_roles {sorted(self.rbac.allowed_roles)}"
+            for kind, roles in self.purview_settings().scanning_roles.items()
+            for role in roles
+            if role not in self.rbac.allowed_roles
+        ]
 
     def _binding_lists(self) -> list[tuple[str, list[RoleBinding]]]:
         lists = [("role_bindings", self.role_bindings)]

@@ -150,7 +150,10 @@ def test_the_abac_condition_names_exactly_the_allowed_role_ids_and_principal_typ
 
     condition = rbac_condition(config)
 
-    ids = "acdd72a7-3385-48ef-bd42-f606fba81ae7, b24988ac-6180-42a0-ab88-20f7382dd24c, f6c7c914-8db3-469d-8ca1-694a8f32e121"
+    ids = (
+        "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1, acdd72a7-3385-48ef-bd42-f606fba81ae7, "
+        "b24988ac-6180-42a0-ab88-20f7382dd24c, f6c7c914-8db3-469d-8ca1-694a8f32e121"
+    )
     assert condition.count(f"ForAnyOfAnyValues:GuidEquals {{{ids}}}") == 2
     assert condition.count("StringEqualsIgnoreCase {'Group', 'ServicePrincipal'}") == 2
     assert condition.startswith("((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[")
