@@ -136,3 +136,42 @@ class ObservedPolicyAssignment:
     identity_type: str | None
     principal_id: str | None
     location: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedCollection:
+    """A Purview collection: ``name`` is its id (compare case-insensitively), ``friendly_name`` its label."""
+
+    name: str
+    friendly_name: str
+    parent: str | None
+    state: str = "Succeeded"  # Creating while Purview sets it up
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedScan:
+    name: str
+    kind: str
+    collection: str | None
+    rule_set: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedSource:
+    """A registered Purview data source; ``resource_id`` is the Azure resource it stands for."""
+
+    name: str
+    kind: str
+    resource_id: str
+    collection: str | None
+    scans: tuple[ObservedScan, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedEntity:
+    guid: str
+    type_name: str
+    qualified_name: str
+    attributes: Mapping[str, Any]
+    status: str
+    collection: str | None = None

@@ -47,6 +47,41 @@ class StorageSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PurviewSettings:
+    """Where the Microsoft Purview account is. The Purview aspect is on when these are set.
+
+    The account's resource id is how the app finds the account's managed identity (its
+    ``identity.principalId``), the principal that needs roles on the stores it scans.
+    """
+
+    account: str
+    endpoint: str  # https://{account}.purview.azure.com
+    scan_endpoint: str  # https://{account}.scan.purview.azure.com
+    resource_id: str  # /subscriptions/…/providers/Microsoft.Purview/accounts/{account}
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> PurviewSettings | None:
+        names = (
+            "DPGOV_PURVIEW_ACCOUNT",
+            "DPGOV_PURVIEW_ENDPOINT",
+            "DPGOV_PURVIEW_SCAN_ENDPOINT",
+            "DPGOV_PURVIEW_RESOURCE_ID",
+        )
+        values = [(env.get(name) or "").strip() for name in names]
+        if not any(values):
+            return None
+        missing = [name for name, value in zip(names, values, strict=True) if not value]
+        if missing:
+            raise ConfigError(f"app settings {', '.join(missing)} are missing: Purview needs all of {', '.join(names)}")
+        account, endpoint, scan_endpoint, resource_id = values
+        if not re.fullmatch(
+            r"(?i)/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Purview/accounts/[^/]+", resource_id
+        ):
+            raise ConfigError(f"app setting DPGOV_PURVIEW_RESOURCE_ID is not a Purview account id: {resource_id!r}")
+        return cls(account, endpoint.rstrip("/"), scan_endpoint.rstrip("/"), resource_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the app reads from its environment. No secrets: identity comes from the platform."""
 
@@ -57,6 +92,7 @@ class Settings:
     identity_object_id: str | None = None  # the app's own principal: its tag writes raise events too
     storage: StorageSettings = StorageSettings()
     ledger_table: str = DEFAULT_LEDGER_TABLE
+    purview: PurviewSettings | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +106,7 @@ class Settings:
             identity_object_id=_object_id(env, "DPGOV_IDENTITY_OBJECT_ID"),
             storage=StorageSettings.from_environment(env),
             ledger_table=_table_name(env, "DPGOV_LEDGER_TABLE", DEFAULT_LEDGER_TABLE),
+            purview=PurviewSettings.from_environment(env),
         )
 
 

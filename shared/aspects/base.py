@@ -10,7 +10,9 @@ protocol, like one controller per kind over a shared cache:
 - ``execute(action, outputs)``: one action through the aspect's own adapter;
 - ``interpret(action, error)``: what a failure of *that* action means (a 404 of a tag write is the
   group gone; a 404 of a policy assignment may be a missing definition; a 409 of a role assignment
-  may mean "someone already granted it").
+  may mean "someone already granted it");
+- ``retire(record)``: what to undo outside Azure's view of the group once the group is gone, from the
+  artefacts the ledger holds for it (pure; most aspects have nothing there: ARM deleted it all).
 
 The reconciler knows no aspect by name. Each aspect's ``execute`` dispatches on its own action
 union with ``typing.assert_never`` in the default branch, so an action type without an executor is
@@ -179,6 +181,8 @@ class Aspect(Protocol[DesiredT, ObservedT, ActionT]):
     async def execute(self, action: ActionT, outputs: Outputs) -> object: ...
 
     def interpret(self, action: ActionT, error: BaseException) -> Disposition: ...
+
+    def retire(self, record: LedgerRecord) -> AspectPlan[ActionT]: ...
 
 
 AnyAspect = Aspect[Any, Any, Any]

@@ -41,7 +41,7 @@ from shared.aspects.base import (
 from shared.aspects.rbac import AssignmentStore, Grant, grant_role
 from shared.config import GovernanceConfig, LandingZone, PolicyAssignmentSpec
 from shared.errors import disposition, error_code
-from shared.ledger import Artifact
+from shared.ledger import Artifact, LedgerRecord
 from shared.model import GroupRef, ObservedAssignment, ObservedPolicyAssignment
 from shared.naming import policy_assignment_name, remediation_name, role_assignment_name
 from shared.policy_definitions import Assignable, missing_parameters, remediable, undefined_parameters
@@ -542,6 +542,11 @@ class PolicyAspect:
         if isinstance(action, RevokePolicyIdentity) and code == "RoleAssignmentNotFound":
             return Disposition.DONE
         return disposition(error)
+
+    def retire(self, record: LedgerRecord) -> AspectPlan[PolicyAction]:
+        """Nothing outside the group: ARM removed everything this aspect governs with it."""
+        del record
+        return AspectPlan()
 
 
 class PolicyIdentityMissing(AzureError):

@@ -27,6 +27,7 @@ from shared.aspects.views import ViaReads
 from shared.aspects.visualization import dedicated_group, group_key, landing_zone_group
 from shared.config import GovernanceConfig, LandingZone, RoleBinding, ScopeKind
 from shared.errors import disposition, error_code
+from shared.ledger import LedgerRecord
 from shared.model import GroupRef, ObservedAssignment, ObservedResource
 from shared.naming import dedicated_visualization_group, role_assignment_name
 from shared.reads import within
@@ -346,3 +347,8 @@ class RbacAspect:
         if code in {"ResourceGroupNotFound", "ResourceGroupBeingDeleted"} and not within(scope, product_scope):
             return Disposition.TRANSIENT  # a visualization group, not the product: the retry recreates it
         return disposition(error)
+
+    def retire(self, record: LedgerRecord) -> AspectPlan[RbacAction]:
+        """Nothing outside the group: ARM removed everything this aspect governs with it."""
+        del record
+        return AspectPlan()

@@ -34,6 +34,7 @@ from shared.aspects.views import ViaReads
 from shared.config import GovernanceConfig, LandingZone
 from shared.errors import disposition
 from shared.identity import IdentityConflict
+from shared.ledger import LedgerRecord
 from shared.model import DataProduct, GroupRef, frozen_tags
 
 NAME = "tags"
@@ -178,3 +179,8 @@ class TagsAspect:
         """
         del action
         return disposition(error)
+
+    def retire(self, record: LedgerRecord) -> AspectPlan[TagsAction]:
+        """Nothing outside the group: ARM removed everything this aspect governs with it."""
+        del record
+        return AspectPlan()

@@ -25,6 +25,7 @@ from shared.aspects.tags import cross_charging_tags, tag_drift
 from shared.aspects.views import ViaReads
 from shared.config import GovernanceConfig, LandingZone
 from shared.errors import disposition, error_code
+from shared.ledger import LedgerRecord
 from shared.model import GroupRef, ObservedGroup, frozen_tags, tag_value
 from shared.naming import dedicated_visualization_group
 
@@ -235,3 +236,8 @@ class VisualizationAspect:
         if error_code(error) in {"ResourceGroupBeingDeleted", "ResourceGroupNotFound"}:
             return Disposition.TRANSIENT
         return disposition(error)
+
+    def retire(self, record: LedgerRecord) -> AspectPlan[VisualizationAction]:
+        """Nothing outside the group: ARM removed everything this aspect governs with it."""
+        del record
+        return AspectPlan()

@@ -74,6 +74,15 @@ class ResourceGroups:
         async for item in self._client(subscription_id).resources.list():
             yield _resource(item)
 
+    async def resource_properties(self, resource_id: str, api_version: str) -> Mapping[str, Any] | None:
+        """One resource's provider properties (endpoints and the like); None when it is gone."""
+        subscription = resource_id.strip("/").split("/")[1]
+        try:
+            resource = await self._client(subscription).resources.get_by_id(resource_id, api_version=api_version)
+        except ResourceNotFoundError:
+            return None
+        return dict(resource.properties or {})
+
     async def create_group(self, ref: GroupRef, *, location: str, tags: Mapping[str, str]) -> ObservedGroup:
         """PUT a resource group (the visualization groups the app owns); an existing one is updated."""
         body = ResourceGroup(location=location, tags=dict(tags))

@@ -24,6 +24,7 @@ ASPECT = textwrap.dedent(
     from shared.aspects.base import Aspect, AspectPlan, Disposition, Outputs, Reads, Subject, Target
     from shared.aspects.views import ViaReads
     from shared.config import LandingZone
+    from shared.ledger import LedgerRecord
 
 
     @dataclass(frozen=True)
@@ -86,6 +87,9 @@ ASPECT = textwrap.dedent(
 
         def interpret(self, action: PaintAction, error: BaseException) -> Disposition:
             return Disposition.TERMINAL
+
+        def retire(self, record: LedgerRecord) -> AspectPlan[PaintAction]:
+            return AspectPlan()
 
 
     aspect: Aspect[str, str, PaintAction] = PaintAspect()

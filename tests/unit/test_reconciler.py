@@ -118,6 +118,10 @@ class StampAspect:
                 # tests/typing), and at run time assert_never raises instead of reporting it done.
                 assert_never(action)  # type: ignore[arg-type]
 
+    def retire(self, record: LedgerRecord) -> AspectPlan[StampAction]:
+        del record
+        return AspectPlan()
+
     def interpret(self, action: StampAction, error: BaseException) -> Disposition:
         del action
         if getattr(getattr(error, "error", None), "code", None) == "StampExists":
