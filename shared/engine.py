@@ -18,6 +18,7 @@ from azure.data.tables.aio import TableClient
 
 from shared.aspects.base import AnyAspect
 from shared.aspects.policy import PolicyAspect
+from shared.aspects.purview import PurviewAspect
 from shared.aspects.rbac import RbacAspect
 from shared.aspects.tags import TagsAspect
 from shared.aspects.visualization import VisualizationAspect
@@ -25,9 +26,10 @@ from shared.azure.clients import ArmClients
 from shared.azure.inventory import ArmInventory
 from shared.azure.ledger_table import TableLedger, connect_table, require_storage
 from shared.azure.policies import PolicyAssignments
+from shared.azure.purview import PurviewClients
 from shared.azure.resource_groups import ResourceGroups
 from shared.azure.role_assignments import RoleAssignments
-from shared.config import GovernanceConfig, load_config
+from shared.config import ConfigError, GovernanceConfig, load_config
 from shared.ledger import Ledger
 from shared.reconciler import Reconciler
 from shared.settings import Settings
@@ -50,8 +52,11 @@ class EngineClients:
     arm: ArmClients
     table: TableClient
     owned_credential: AsyncTokenCredential | None
+    purview: PurviewClients | None = None
 
     async def close(self) -> None:
+        if self.purview is not None:
+            await self.purview.close()
         await self.table.close()
         if self.owned_credential is not None:
             await self.owned_credential.close()
@@ -67,15 +72,18 @@ def uses_policy(config: GovernanceConfig) -> bool:
 
 def aspect_names(config: GovernanceConfig, settings: Settings) -> tuple[str, ...]:
     """The aspects this config and these settings turn on, in the order they are reported."""
-    del settings
     names = [TagsAspect.name, VisualizationAspect.name, RbacAspect.name]
     if uses_policy(config):
         names.append(PolicyAspect.name)
+    if settings.purview is not None:
+        names.append(PurviewAspect.name)
     return tuple(names)
 
 
-def build_aspects(config: GovernanceConfig, arm: ArmClients) -> tuple[ArmInventory, list[AnyAspect]]:
-    """The shared inventory and the governed aspects, in the order their conditions are reported."""
+def build_aspects(
+    config: GovernanceConfig, settings: Settings, arm: ArmClients
+) -> tuple[ArmInventory, list[AnyAspect], PurviewClients | None]:
+    """The shared inventory, the governed aspects (in report order) and the Purview clients if on."""
     groups, assignments = ResourceGroups(arm), RoleAssignments(arm)
     aspects: list[AnyAspect] = [
         TagsAspect(config, groups),
@@ -85,7 +93,14 @@ def build_aspects(config: GovernanceConfig, arm: ArmClients) -> tuple[ArmInvento
     if uses_policy(config):
         policies = PolicyAssignments(arm, subscription_for_reads=config.landing_zones[0].subscription_id)
         aspects.append(PolicyAspect(config, policies, assignments))
-    return ArmInventory(groups, assignments), aspects
+    purview = None
+    if settings.purview is not None:
+        problems = config.purview_role_problems()
+        if problems:
+            raise ConfigError("; ".join(problems))
+        purview = PurviewClients(settings.purview, arm.credential, arm=arm)
+        aspects.append(PurviewAspect(config, purview, groups, assignments))
+    return ArmInventory(groups, assignments), aspects, purview
 
 
 def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> tuple[Engine, EngineClients]:
@@ -96,10 +111,10 @@ def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> 
     table, owned = connect_table(
         settings.storage, settings.ledger_table, credential=arm.credential, transport=arm.transport()
     )
-    inventory, aspects = build_aspects(config, arm)
+    inventory, aspects, purview = build_aspects(config, settings, arm)
     ledger = TableLedger(table)
     reconciler = Reconciler(config, inventory, ledger, aspects, max_concurrency=settings.max_concurrency)
-    return Engine(settings, config, reconciler, ledger), EngineClients(arm, table, owned)
+    return Engine(settings, config, reconciler, ledger), EngineClients(arm, table, owned, purview)
 
 
 @asynccontextmanager

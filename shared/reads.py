@@ -97,6 +97,10 @@ class ZoneReads:
     def add(self, group: ObservedGroup) -> None:
         self._groups[group.ref.name.lower()] = group
 
+    def listed(self, ref: GroupRef) -> bool:
+        """Whether the (complete) listing held this group."""
+        return ref.name.lower() in self._groups
+
     def complete(self) -> None:
         if not self._listed.done():
             self._listed.set_result(None)

@@ -145,7 +145,8 @@ class Reconciler:
 
     async def _reconcile_one(self, zone: LandingZone, ref: GroupRef, *, dry_run: bool) -> GroupReport:
         reads = GroupReads(self._inventory)
-        target = Target(zone, ref)
+        identified: asyncio.Future[Subject] = asyncio.get_running_loop().create_future()
+        target = Target(zone, ref, identified)
         # One concurrent round: the group, its ledger record and every aspect's own reads.
         record_task = asyncio.create_task(self._ledger.get(ref))
         observing = {a.name: asyncio.create_task(a.observe(target, reads)) for a in self._aspects}
@@ -155,6 +156,12 @@ class Reconciler:
             except Exception as error:
                 return self._read_failed(zone, ref, "reading the resource group", error, dry_run)
             if group is None:
+                try:
+                    record = await record_task
+                except Exception as error:
+                    return self._read_failed(zone, ref, "reading the ledger", error, dry_run)
+                if record is not None:
+                    return await self._retire(zone, record, dry_run=dry_run)
                 return GroupReport(
                     ref, Outcome.NOT_FOUND, zone.name, reason="resource group not found", dry_run=dry_run
                 )
@@ -167,13 +174,16 @@ class Reconciler:
             identity = resolve_identity(self._config, zone, group, record)
             if isinstance(identity, Unclassified):
                 return await self._not_governed(zone, group, identity, reads, dry_run)
+            subject = Subject(zone, group, identity, record)
+            identified.set_result(subject)
             outcomes = await asyncio.gather(*observing.values(), return_exceptions=True)
             observed = dict(zip(observing, outcomes, strict=True))
-            return await self._govern(Subject(zone, group, identity, record), observed, dry_run=dry_run)
+            return await self._govern(subject, observed, dry_run=dry_run)
         finally:
             for task in (record_task, *observing.values()):
                 task.cancel()
             await asyncio.gather(record_task, *observing.values(), return_exceptions=True)
+            identified.cancel()
             await reads.close()
 
     def _read_failed(self, zone: LandingZone, ref: GroupRef, what: str, error: Exception, dry_run: bool) -> GroupReport:
@@ -231,6 +241,8 @@ class Reconciler:
                         reads.add(group)
                         tasks.append(group_tasks.create_task(self._reconcile_listed(run, group)))
                     reads.complete()
+                    for record in await self._gone(run):
+                        tasks.append(group_tasks.create_task(self._retire(zone, record, dry_run=dry_run)))
                 except Exception as error:
                     reads.fail(error)
                     if not is_azure_error(error):
@@ -243,6 +255,60 @@ class Reconciler:
             await asyncio.gather(*pending, return_exceptions=True)
             await reads.close()
         return [task.result() for task in tasks] + failure
+
+    async def _gone(self, run: _ZoneRun) -> list[LedgerRecord]:
+        """Products the ledger knows whose group the (complete) listing no longer holds."""
+        try:
+            records = await asyncio.shield(run.records)
+        except Exception as error:
+            if not is_azure_error(error):
+                raise
+            return []  # every listed group reports the ledger failure already
+        return [record for ref, record in records.items() if not run.reads.listed(ref)]
+
+    async def _retire(self, zone: LandingZone, record: LedgerRecord, *, dry_run: bool) -> GroupReport:
+        """The group is gone: undo what the app made for the product outside it, then forget it.
+
+        Each aspect plans from the ledger's artefacts (most have none: ARM removed everything in the
+        group with it). When the plan ran cleanly, the ledger row is deleted, so a group created
+        later under the same name is a new product.
+        """
+        ref = record.ref
+        identity = Identity(record.product, record.source, recorded=True)
+        parts = [(aspect.name, aspect.retire(record)) for aspect in self._aspects]
+        plan = combine([part.actions for _, part in parts])
+        if not plan:
+            if not dry_run:
+                await self._ledger.delete(ref)
+            reason = "resource group not found; nothing to clean up"
+            return GroupReport(ref, Outcome.NOT_FOUND, zone.name, identity, reason, dry_run=dry_run)
+        results: tuple[ActionResult, ...] = ()
+        recorded = _Recorded()
+        if not dry_run:
+            results, outputs = await self._apply(plan)
+            remembered = [output for output in outputs.values() if isinstance(output, Remember)]
+            if remembered:
+                error = await self._remember(ref, remembered)
+                if error is not None:
+                    recorded = _Recorded(error=error[0], transient=error[1])
+        conditions = tuple(
+            condition(
+                name,
+                actions=part.actions,
+                results=[r for r in results if r.action.aspect == name],
+                findings=part.findings,
+                dry_run=dry_run,
+            )
+            for name, part in parts
+        )
+        failed = any(c.status is Status.FAILED for c in conditions) or recorded.error is not None
+        if not dry_run and not failed:
+            await self._ledger.delete(ref)
+        outcome = Outcome.FAILED if failed else (Outcome.PLANNED if dry_run else Outcome.RETIRED)
+        reason = recorded.error or "resource group is gone; the app's artefacts outside it were retired"
+        return GroupReport(
+            ref, outcome, zone.name, identity, reason, plan, results, conditions, dry_run, transient=recorded.transient
+        )
 
     @staticmethod
     def _zone_failed(zone: LandingZone, error: Exception, dry_run: bool) -> GroupReport:
@@ -277,14 +343,16 @@ class Reconciler:
         identity = resolve_identity(self._config, zone, group, record)
         if isinstance(identity, Unclassified):
             return await self._not_governed(zone, group, identity, run.reads, dry_run)
-        target = Target(zone, ref)
+        subject = Subject(zone, group, identity, record)
+        identified: asyncio.Future[Subject] = asyncio.get_running_loop().create_future()
+        identified.set_result(subject)
+        target = Target(zone, ref, identified)
 
         async def observe(view: asyncio.Task[ZoneView[Any]]) -> object:
             return await (await asyncio.shield(view)).get(target)
 
         outcomes = await asyncio.gather(*(observe(view) for view in run.views.values()), return_exceptions=True)
         observed = dict(zip(run.views, outcomes, strict=True))
-        subject = Subject(zone, group, identity, record)
         return await self._govern(subject, observed, dry_run=dry_run, shared=run.shared)
 
     async def _not_governed(

@@ -28,6 +28,7 @@ class Outcome(StrEnum):
     FAILED = "failed"  # some aspect failed terminally or transiently
     UNCLASSIFIED = "unclassified"  # not a data product (or unknown domain): not governed
     ORPHANED = "orphaned"  # a dedicated visualization group whose product group is gone: left in place
+    RETIRED = "retired"  # the product's group is gone; what the app made for it elsewhere was cleaned up
     NOT_FOUND = "not_found"  # the group does not exist (deleted, or never created)
     DELETING = "deleting"  # ARM is deleting the group: leave it alone
     UNKNOWN_LANDING_ZONE = "unknown_landing_zone"  # subscription not in the config

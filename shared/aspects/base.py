@@ -22,8 +22,9 @@ an action reported done without its I/O.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -97,10 +98,22 @@ class AspectPlan(Generic[ActionT_co]):
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A group about to be observed: known by landing zone and name, not yet classified."""
+    """A group about to be observed: known by landing zone and name, not yet classified.
+
+    Aspects observe before the group is classified, in the same round trip as the group read. One
+    whose reads depend on the product's identity (which Purview collection?) awaits ``subject()``:
+    the reconciler resolves it as soon as the group is classified, or cancels the observation when
+    it is not a data product.
+    """
 
     zone: LandingZone
     ref: GroupRef
+    identified: asyncio.Future[Subject] | None = field(default=None, compare=False, repr=False)
+
+    async def subject(self) -> Subject:
+        if self.identified is None:
+            raise RuntimeError(f"{self.ref}: the reconciler resolves the subject of every observed target")
+        return await asyncio.shield(self.identified)
 
 
 @dataclass(frozen=True, slots=True)
