@@ -1,6 +1,6 @@
 """Turn a subscription event into a reconcile request, or say why it needs none. Pure, no I/O.
 
-An event is only a hint naming a resource group (DESIGN.md §2): nothing in it but the group's
+An event is only a hint naming a resource group: nothing in it but the group's
 subscription and name is used, and never the caller's claims. Operation names and ids are compared
 case-insensitively because Azure's casing varies between events.
 """
