@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from ..purview.snapshot import PurviewSnapshot
 from .models import (
     Delivery,
     DeliverySettings,
@@ -32,6 +33,7 @@ __all__ = [
     "EmulatorIdentity",
     "FaultRule",
     "LoggedRequest",
+    "PurviewSnapshot",
     "RequestSummary",
     "SeedResource",
     "SeedResourceGroup",
@@ -125,6 +127,32 @@ class EmulatorControl:
         ``polling_interval`` (30 s unless set), as it does against ARM.
         """
         self._call("PUT", "/settings", {"lroRetryAfter": seconds})
+
+    # -- Purview ---------------------------------------------------------------------------------
+
+    def purview(self) -> PurviewSnapshot:
+        """The emulated Purview account: collections, metadata policies, data sources, scans, entities."""
+        return PurviewSnapshot.from_json(self._call("GET", "/purview"))
+
+    def purview_metadata_policy(self, collection: str) -> dict[str, Any]:
+        """The metadata policy of a collection, as the policy store holds it."""
+        return dict(self.purview().metadata_policies[collection.lower()])
+
+    def set_purview_creating_gets(self, count: int) -> None:
+        """How many GETs a new collection answers ``Creating`` before ``Succeeded`` (default 1; 0 = at once)."""
+        self._call("PUT", "/settings", {"purviewCreatingGets": count})
+
+    def seed_purview_account(self, subscription_id: str, resource_group: str, *, location: str = "westeurope") -> str:
+        """Place the emulated account's ARM resource (``Microsoft.Purview/accounts``) in a group, silently.
+
+        The group is created if missing. Returns the resource id.
+        """
+        resource = self._call(
+            "PUT",
+            "/purview/armAccount",
+            {"subscriptionId": subscription_id, "resourceGroup": resource_group, "location": location},
+        )
+        return str(resource["id"])
 
     # -- behaviour -------------------------------------------------------------------------------
 
