@@ -108,9 +108,10 @@ def start_emulator(
     host: str = "127.0.0.1",
     storage: bool = True,
     purview: bool = True,
+    purview_account: str | None = None,
 ) -> Iterator[EmulatorEndpoints]:
-    """Run ``python -m emulator`` (with Azurite unless ``storage`` is false, Purview unless ``purview``
-    is false) for the ``with`` block."""
+    """Run ``python -m emulator`` (with Azurite unless ``storage`` is false, a Purview account — named
+    ``purview_account`` or the default — unless ``purview`` is false) for the ``with`` block."""
     with tempfile.TemporaryDirectory(prefix="dpgov-emulator-") as workdir:
         ready_file = Path(workdir) / "ready.json"
         stderr_path = Path(workdir) / "stderr.log"
@@ -122,6 +123,8 @@ def start_emulator(
             command.append("--no-storage")
         if not purview:
             command.append("--no-purview")
+        elif purview_account is not None:
+            command += ["--purview-account", purview_account]
         environment = dict(os.environ if env is None else env)
         environment["PYTHONPATH"] = os.pathsep.join(
             part for part in (str(PROJECT_ROOT), environment.get("PYTHONPATH", "")) if part
