@@ -157,7 +157,7 @@ class EmulatorControl:
     # -- behaviour -------------------------------------------------------------------------------
 
     def set_latency(self, ms: float) -> None:
-        """Add ``ms`` milliseconds to every ARM response (not control or identity calls)."""
+        """Add ``ms`` milliseconds to every ARM and Purview response (not control or identity calls)."""
         self._call("PUT", "/latency", {"ms": ms})
 
     def set_faults(self, rules: Sequence[FaultRule]) -> None:

@@ -166,7 +166,7 @@ class SeedSubscription:
 
 @dataclass(frozen=True)
 class FaultRule:
-    """Inject a failure into matching ARM requests.
+    """Inject a failure into matching ARM or Purview requests (Purview answers in its own error shape).
 
     ``rate`` is the probability per matching request; ``count`` caps the number of injections;
     ``method`` matches the HTTP method; ``path`` is a case-insensitive regex searched in the path.
