@@ -84,7 +84,8 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class PurviewSettings:
-    """The Purview account the app governs with, and its data plane (one listener serves every service).
+    """The Purview account the app governs with, its data plane (one listener serves every service)
+    and its ARM resource (where the app reads the account's managed identity).
 
     In Azure the endpoints are ``https://{account}.purview.azure.com`` (account API under
     ``/account/``, policy store, Data Map) and ``https://{account}.scan.purview.azure.com``.
@@ -92,12 +93,14 @@ class PurviewSettings:
 
     account: str
     endpoint: str
+    resource_id: str
 
     def app_settings(self) -> Mapping[str, str]:
         return {
             "DPGOV_PURVIEW_ACCOUNT": self.account,
             "DPGOV_PURVIEW_ENDPOINT": self.endpoint,
             "DPGOV_PURVIEW_SCAN_ENDPOINT": self.endpoint,
+            "DPGOV_PURVIEW_RESOURCE_ID": self.resource_id,
         }
 
 

@@ -33,6 +33,7 @@ from .appsettings import (
     compose,
 )
 from .arm.gateway import handle_arm
+from .arm.providers.purview import place_home_account
 from .control.api import add_control_routes
 from .identity.endpoint import IDENTITY_PATH, build_identity_app
 from .purview.account import DEFAULT_ACCOUNT_NAME
@@ -108,7 +109,7 @@ def _ready_content(
     if storage is not None:
         services.append(StorageSettings(storage))
     if state.purview is not None and state.purview.endpoint is not None:
-        services.append(PurviewSettings(state.purview.name, state.purview.endpoint))
+        services.append(PurviewSettings(state.purview.name, state.purview.endpoint, state.purview.resource_id))
     return {
         "url": arm_url,
         "ca_bundle": str(ca_files.ca_bundle),
@@ -163,6 +164,7 @@ async def serve(options: ServerOptions) -> None:
             purview_socket = _listen(options.host, 0)
             await web.SockSite(purview_runner, purview_socket, ssl_context=ca_files.server_ssl_context()).start()
             state.purview.endpoint = _url("https", options.host, purview_socket)
+            place_home_account(state)
         storage = await storage_start if storage_start is not None else None
         if storage is not None:
             state.storage = StorageReset(storage, ca_files.ca_bundle)

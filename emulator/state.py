@@ -2,7 +2,8 @@
 
 ``reset`` returns it to a blank slate — no subscriptions, no faults, no latency, no throttling, an
 empty request log, no event subscriptions, no tables, queues or blob containers in Azurite, a new
-Purview account holding only its root collection — while
+Purview account holding only its root collection (and its ARM resource in a platform subscription
+of its own) — while
 the CA, the token signing key and the identity secret survive, so credentials already holding a
 token keep working across tests.
 """
@@ -19,6 +20,7 @@ from aiohttp import web
 from .arm.faults import FaultInjector
 from .arm.lro import DeletionJobs
 from .arm.providers import build_registry
+from .arm.providers.purview import place_home_account
 from .arm.store import Store
 from .arm.throttling import Throttle
 from .eventgrid.publisher import EventGridPublisher
@@ -101,6 +103,7 @@ class EmulatorState:
         self.deletions = DeletionJobs(self.store, self.publisher)
         if self.purview is not None:
             self.purview.reset()
+            place_home_account(self)
         if self.storage is not None:
             await self.storage.clear()
 

@@ -10,6 +10,7 @@ comes from :mod:`emulator.purview.identity`.
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Sequence
 
 from .calls import utc_now
@@ -27,9 +28,14 @@ from .snapshot import (
 )
 from .typedefs import TypeRegistry
 
-__all__ = ["DEFAULT_ACCOUNT_NAME", "PurviewAccount"]
+__all__ = ["DEFAULT_ACCOUNT_NAME", "HOME_RESOURCE_GROUP", "HOME_SUBSCRIPTION_ID", "PurviewAccount"]
 
 DEFAULT_ACCOUNT_NAME = "dpgov-purview"
+# Where the account's ARM resource lives: a platform subscription of its own, as Purview usually does
+# (one account per tenant, in a management subscription), apart from the landing zones it governs.
+HOME_SUBSCRIPTION_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://dpgov.invalid/emulator/purview-subscription"))
+HOME_RESOURCE_GROUP = "rg-dpgov-purview"
+HOME_LOCATION = "westeurope"
 
 
 class PurviewAccount:
@@ -52,6 +58,14 @@ class PurviewAccount:
     def principal(self) -> AccountPrincipal:
         """The account's system-assigned identity (to register in a principal directory)."""
         return account_principal(self.tenant_id, self.name)
+
+    @property
+    def resource_id(self) -> str:
+        """The ARM id of the account's resource (``Microsoft.Purview/accounts``) in its home group."""
+        return (
+            f"/subscriptions/{HOME_SUBSCRIPTION_ID}/resourceGroups/{HOME_RESOURCE_GROUP}"
+            f"/providers/Microsoft.Purview/accounts/{self.name}"
+        )
 
     @property
     def root(self) -> Collection:

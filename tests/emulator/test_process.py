@@ -101,6 +101,7 @@ def test_ready_file_names_the_endpoints_and_the_app_settings(tmp_path: Path) -> 
         "DPGOV_PURVIEW_ACCOUNT": "dpgov-purview",
         "DPGOV_PURVIEW_ENDPOINT": content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"],
         "DPGOV_PURVIEW_SCAN_ENDPOINT": content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"],
+        "DPGOV_PURVIEW_RESOURCE_ID": content["app_settings"]["DPGOV_PURVIEW_RESOURCE_ID"],
     }
     assert content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"].startswith("https://127.0.0.1:")
     assert content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"] != content["url"]
@@ -141,6 +142,7 @@ def test_no_storage_starts_no_azurite_and_names_no_storage_settings(tmp_path: Pa
         "DPGOV_PURVIEW_ACCOUNT",
         "DPGOV_PURVIEW_ENDPOINT",
         "DPGOV_PURVIEW_SCAN_ENDPOINT",
+        "DPGOV_PURVIEW_RESOURCE_ID",
     }
     assert children.stdout.split() == []
     assert process.returncode == 0

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ...purview.account import HOME_LOCATION, HOME_RESOURCE_GROUP, HOME_SUBSCRIPTION_ID
 from ...purview.identity import account_principal_id
 from ..calls import ArmCall, ArmResponse
 from ..errors import ArmError
@@ -27,7 +28,7 @@ from .tracked import ResourceWrite, TrackedRules, crud_operations, tracked_type
 if TYPE_CHECKING:
     from ...state import EmulatorState
 
-__all__ = ["API_VERSIONS", "PROVIDER", "account_resource", "complete_account"]
+__all__ = ["API_VERSIONS", "PROVIDER", "account_resource", "complete_account", "place_home_account"]
 
 API_VERSIONS = ("2020-12-01-preview", "2021-07-01", "2021-12-01", "2023-05-01-preview", "2024-04-01-preview")
 _NAME = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
@@ -125,6 +126,22 @@ def account_resource(state: EmulatorState, group: ResourceGroup, location: str) 
     complete_account(state, resource, state.issuer.system_identity.principal_id)
     group.resources[resource.key] = resource
     return resource
+
+
+def place_home_account(state: EmulatorState) -> Resource | None:
+    """Put the emulated account's ARM resource in its home group (a platform subscription of its own).
+
+    Done once the data plane's URL is known and again after every reset, silently (no events, not
+    logged), so the resource the ready file's ``DPGOV_PURVIEW_RESOURCE_ID`` names always exists.
+    """
+    if state.purview is None or state.purview.endpoint is None:
+        return None
+    subscription = state.store.ensure_subscription(HOME_SUBSCRIPTION_ID, display_name="Platform (Purview)")
+    group = subscription.groups.get(HOME_RESOURCE_GROUP.casefold())
+    if group is None:
+        group = ResourceGroup(subscription.subscription_id, HOME_RESOURCE_GROUP, HOME_LOCATION)
+        subscription.groups[group.name.casefold()] = group
+    return account_resource(state, group, HOME_LOCATION)
 
 
 PROVIDER = ResourceProvider(namespace="Microsoft.Purview", types=(dataclasses.replace(_TRACKED, handler=_handle),))

@@ -6,13 +6,14 @@ from typing import Any
 
 import pytest
 from azure.core.exceptions import HttpResponseError
+from azure.identity.aio import DefaultAzureCredential
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from azure.mgmt.resource.resources.models import GenericResource
 
 from emulator.client import EmulatorControl
 from emulator.process import EmulatorEndpoints
 from emulator.purview.identity import account_principal_id
-from tests.emulator.conftest import SUB
+from tests.emulator.conftest import OTHER_SUB, SUB, client_options
 from tests.emulator.purview.conftest import ROOT, purview_url, status_and_code
 
 API = "2021-07-01"
@@ -95,3 +96,22 @@ async def test_the_control_api_seeds_the_accounts_arm_resource(
     assert account.identity is not None
     assert account.identity.principal_id == control.purview().principal_id
     assert control.request_summary().writes == 0
+
+
+async def test_the_ready_files_resource_id_names_an_account_that_exists_after_every_reset(
+    emulator: EmulatorEndpoints, control: EmulatorControl, credential: DefaultAzureCredential
+) -> None:
+    resource_id = emulator.app_settings["DPGOV_PURVIEW_RESOURCE_ID"]
+    subscription = resource_id.split("/")[2]
+    assert subscription not in {SUB, OTHER_SUB}
+
+    async with ResourceManagementClient(credential, subscription, **client_options(emulator)) as arm:
+        account = await arm.resources.get_by_id(resource_id, api_version=API)
+        groups = [group.name async for group in arm.resource_groups.list()]
+
+    assert resource_id.endswith(f"/resourceGroups/rg-dpgov-purview/providers/Microsoft.Purview/accounts/{ROOT}")
+    assert account.identity is not None
+    assert account.identity.principal_id == control.purview().principal_id
+    assert account.properties is not None
+    assert account.properties["endpoints"]["scan"] == purview_url(emulator)
+    assert groups == ["rg-dpgov-purview"]

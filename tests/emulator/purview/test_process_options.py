@@ -8,7 +8,12 @@ from emulator.client import EmulatorControl, EmulatorControlError
 from emulator.process import start_emulator
 from tests.conftest import CA_DIR
 
-PURVIEW_SETTINGS = {"DPGOV_PURVIEW_ACCOUNT", "DPGOV_PURVIEW_ENDPOINT", "DPGOV_PURVIEW_SCAN_ENDPOINT"}
+PURVIEW_SETTINGS = {
+    "DPGOV_PURVIEW_ACCOUNT",
+    "DPGOV_PURVIEW_ENDPOINT",
+    "DPGOV_PURVIEW_SCAN_ENDPOINT",
+    "DPGOV_PURVIEW_RESOURCE_ID",
+}
 
 
 def test_no_purview_serves_no_account_and_names_no_purview_settings() -> None:
@@ -30,5 +35,8 @@ def test_the_account_name_is_a_launcher_option_and_names_the_root_collection() -
         control.close()
 
     assert endpoints.app_settings["DPGOV_PURVIEW_ACCOUNT"] == "contoso-pv"
+    assert endpoints.app_settings["DPGOV_PURVIEW_RESOURCE_ID"].endswith(
+        "/providers/Microsoft.Purview/accounts/contoso-pv"
+    )
     assert [c.name for c in snapshot.collections] == ["contoso-pv"]
     assert snapshot.endpoint == endpoints.purview_endpoint
