@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...purview.account import HOME_LOCATION, HOME_RESOURCE_GROUP, HOME_SUBSCRIPTION_ID
-from ...purview.identity import account_principal_id
+from ...purview.identity import AccountPrincipal, account_principal, account_principal_id
 from ..calls import ArmCall, ArmResponse
 from ..errors import ArmError
 from ..paths import ArmTarget
@@ -28,7 +28,14 @@ from .tracked import ResourceWrite, TrackedRules, crud_operations, tracked_type
 if TYPE_CHECKING:
     from ...state import EmulatorState
 
-__all__ = ["API_VERSIONS", "PROVIDER", "account_resource", "complete_account", "place_home_account"]
+__all__ = [
+    "API_VERSIONS",
+    "PROVIDER",
+    "account_principals",
+    "account_resource",
+    "complete_account",
+    "place_home_account",
+]
 
 API_VERSIONS = ("2020-12-01-preview", "2021-07-01", "2021-12-01", "2023-05-01-preview", "2024-04-01-preview")
 _NAME = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
@@ -142,6 +149,23 @@ def place_home_account(state: EmulatorState) -> Resource | None:
         group = ResourceGroup(subscription.subscription_id, HOME_RESOURCE_GROUP, HOME_LOCATION)
         subscription.groups[group.name.casefold()] = group
     return account_resource(state, group, HOME_LOCATION)
+
+
+def account_principals(state: EmulatorState) -> list[AccountPrincipal]:
+    """Every Purview account identity a principal directory should list (one per account name).
+
+    The emulated account's, whether or not its ARM resource exists, and that of every
+    ``Microsoft.Purview/accounts`` resource with a system-assigned identity in the store.
+    """
+    found: dict[str, AccountPrincipal] = {}
+    if state.purview is not None:
+        found[state.purview.name.casefold()] = state.purview.principal
+    for resource in state.store.resources():
+        identity = resource.identity or {}
+        is_account = resource.type.casefold() == "microsoft.purview/accounts"
+        if is_account and "systemassigned" in str(identity.get("type", "")).casefold():
+            found.setdefault(resource.names[-1].casefold(), account_principal(state.tenant_id, resource.names[-1]))
+    return list(found.values())
 
 
 PROVIDER = ResourceProvider(namespace="Microsoft.Purview", types=(dataclasses.replace(_TRACKED, handler=_handle),))

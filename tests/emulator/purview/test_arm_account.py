@@ -115,3 +115,23 @@ async def test_the_ready_files_resource_id_names_an_account_that_exists_after_ev
     assert account.properties is not None
     assert account.properties["endpoints"]["scan"] == purview_url(emulator)
     assert groups == ["rg-dpgov-purview"]
+
+
+async def test_account_principals_lists_the_accounts_identity_for_a_directory() -> None:
+    from emulator.arm.providers.purview import account_principals
+    from emulator.purview.account import PurviewAccount
+    from emulator.state import EmulatorState
+    from tests.conftest import CA_FILES
+
+    state = EmulatorState(client_ssl_context=CA_FILES.client_ssl_context(), purview_account="pv-one")
+    assert isinstance(state.purview, PurviewAccount)
+    state.purview.endpoint = "https://127.0.0.1:1"
+    await state.reset()
+
+    [principal] = account_principals(state)
+
+    assert (principal.principal_id, principal.display_name, principal.principal_type) == (
+        account_principal_id(state.tenant_id, "pv-one"),
+        "pv-one",
+        "ServicePrincipal",
+    )
