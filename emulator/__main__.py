@@ -1,4 +1,5 @@
-"""``python -m emulator --port 0 --ready-file F [--host H] [--ca-dir D] [--page-size N] [--no-storage]``."""
+"""``python -m emulator --port 0 --ready-file F [--host H] [--ca-dir D] [--page-size N] [--no-storage]
+[--purview-account NAME | --no-purview]``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from .purview.account import DEFAULT_ACCOUNT_NAME
 from .server import ServerOptions, serve
 from .state import DEFAULT_PAGE_SIZE
 from .storage.azurite import AzuriteError
@@ -24,9 +26,18 @@ def parse_args(argv: list[str] | None = None) -> ServerOptions:
     parser.add_argument(
         "--no-storage", action="store_true", help="do not start Azurite (no blob, queue or table storage)"
     )
+    purview = parser.add_mutually_exclusive_group()
+    purview.add_argument(
+        "--purview-account",
+        default=DEFAULT_ACCOUNT_NAME,
+        help=f"name of the emulated Purview account, also its root collection's (default {DEFAULT_ACCOUNT_NAME})",
+    )
+    purview.add_argument("--no-purview", action="store_true", help="serve no Purview account")
     args = parser.parse_args(argv)
     if args.page_size < 1:
         parser.error("--page-size must be positive")
+    if not args.no_purview and not 3 <= len(args.purview_account) <= 63:
+        parser.error("--purview-account must be 3-63 characters")
     return ServerOptions(
         host=args.host,
         port=args.port,
@@ -34,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> ServerOptions:
         ca_dir=args.ca_dir,
         ready_file=args.ready_file,
         storage=not args.no_storage,
+        purview_account=None if args.no_purview else args.purview_account,
     )
 
 

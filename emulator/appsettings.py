@@ -14,7 +14,15 @@ from typing import Protocol
 
 from .storage.azurite import AzuriteEndpoints
 
-__all__ = ["ArmSettings", "IdentitySettings", "ServiceSettings", "StorageSettings", "TrustSettings", "compose"]
+__all__ = [
+    "ArmSettings",
+    "IdentitySettings",
+    "PurviewSettings",
+    "ServiceSettings",
+    "StorageSettings",
+    "TrustSettings",
+    "compose",
+]
 
 
 class ServiceSettings(Protocol):
@@ -71,6 +79,28 @@ class StorageSettings:
             "AzureWebJobsStorage__queueServiceUri": self.endpoints.queue,
             "AzureWebJobsStorage__tableServiceUri": self.endpoints.table,
             "AzureWebJobsStorage__credential": "managedidentity",
+        }
+
+
+@dataclass(frozen=True)
+class PurviewSettings:
+    """The Purview account the app governs with, its data plane (one listener serves every service)
+    and its ARM resource (where the app reads the account's managed identity).
+
+    In Azure the endpoints are ``https://{account}.purview.azure.com`` (account API under
+    ``/account/``, policy store, Data Map) and ``https://{account}.scan.purview.azure.com``.
+    """
+
+    account: str
+    endpoint: str
+    resource_id: str
+
+    def app_settings(self) -> Mapping[str, str]:
+        return {
+            "DPGOV_PURVIEW_ACCOUNT": self.account,
+            "DPGOV_PURVIEW_ENDPOINT": self.endpoint,
+            "DPGOV_PURVIEW_SCAN_ENDPOINT": self.endpoint,
+            "DPGOV_PURVIEW_RESOURCE_ID": self.resource_id,
         }
 
 

@@ -63,6 +63,11 @@ class EmulatorEndpoints:
         """
         return dict(self.app_settings)
 
+    @property
+    def purview_endpoint(self) -> str | None:
+        """The Purview data plane's URL (``DPGOV_PURVIEW_ENDPOINT``), or ``None`` with ``--no-purview``."""
+        return self.app_settings.get("DPGOV_PURVIEW_ENDPOINT")
+
 
 def _read_ready(path: Path) -> EmulatorEndpoints | None:
     try:
@@ -102,8 +107,11 @@ def start_emulator(
     page_size: int | None = None,
     host: str = "127.0.0.1",
     storage: bool = True,
+    purview: bool = True,
+    purview_account: str | None = None,
 ) -> Iterator[EmulatorEndpoints]:
-    """Run ``python -m emulator`` (with Azurite unless ``storage`` is false) for the ``with`` block."""
+    """Run ``python -m emulator`` (with Azurite unless ``storage`` is false, a Purview account — named
+    ``purview_account`` or the default — unless ``purview`` is false) for the ``with`` block."""
     with tempfile.TemporaryDirectory(prefix="dpgov-emulator-") as workdir:
         ready_file = Path(workdir) / "ready.json"
         stderr_path = Path(workdir) / "stderr.log"
@@ -113,6 +121,10 @@ def start_emulator(
             command += ["--page-size", str(page_size)]
         if not storage:
             command.append("--no-storage")
+        if not purview:
+            command.append("--no-purview")
+        elif purview_account is not None:
+            command += ["--purview-account", purview_account]
         environment = dict(os.environ if env is None else env)
         environment["PYTHONPATH"] = os.pathsep.join(
             part for part in (str(PROJECT_ROOT), environment.get("PYTHONPATH", "")) if part

@@ -1,7 +1,7 @@
 """The log of requests the emulator served, and the numbers benchmarks and tests read from it.
 
 dpgov's cost is counted in requests and sequential round trips (docs/emulator.md), so the emulator records
-each ARM and token request with its start and end on one monotonic clock. The critical path is the
+each ARM, token and Purview request with its start and end on one monotonic clock. The critical path is the
 longest chain of requests in which each starts after the previous one ended: concurrent requests
 add to the count of requests but not to the chain.
 """
@@ -75,4 +75,8 @@ def summarize(entries: list[LoggedRequest]) -> RequestSummary:
         total=len(entries),
         sequential_round_trips=longest_sequential_chain(entries),
         by_operation=dict(Counter(entry.operation for entry in entries)),
+        purview_reads=counts["purview-read"],
+        purview_writes=counts["purview-write"],
+        purview_deletes=counts["purview-delete"],
+        purview_round_trips=longest_sequential_chain([e for e in entries if e.request_class.startswith("purview-")]),
     )

@@ -1,4 +1,5 @@
-"""Assemble and run the emulator: the HTTPS ARM + control server, the identity endpoint, and Azurite.
+"""Assemble and run the emulator: the HTTPS ARM + control server, the identity endpoint, the Purview
+data plane (its own HTTPS listener, same CA), and Azurite.
 
 The servers listen on sockets the emulator binds itself (port 0 picks a free one), and Azurite reports
 the ports the OS gave it, so the real ports are known before anyone is told. Once everything serves,
@@ -22,10 +23,21 @@ from typing import Any
 
 from aiohttp import web
 
-from .appsettings import ArmSettings, IdentitySettings, ServiceSettings, StorageSettings, TrustSettings, compose
+from .appsettings import (
+    ArmSettings,
+    IdentitySettings,
+    PurviewSettings,
+    ServiceSettings,
+    StorageSettings,
+    TrustSettings,
+    compose,
+)
 from .arm.gateway import handle_arm
+from .arm.providers.purview import place_home_account
 from .control.api import add_control_routes
 from .identity.endpoint import IDENTITY_PATH, build_identity_app
+from .purview.account import DEFAULT_ACCOUNT_NAME
+from .purview.gateway import build_purview_app
 from .state import DEFAULT_PAGE_SIZE, STATE_KEY, EmulatorState
 from .storage.azurite import Azurite, AzuriteEndpoints, find_azurite
 from .storage.reset import StorageReset
@@ -44,6 +56,8 @@ class ServerOptions:
     ca_dir: Path | None = None
     ready_file: Path | None = None
     storage: bool = True
+    # The emulated Purview account's name; None serves no Purview (--no-purview).
+    purview_account: str | None = DEFAULT_ACCOUNT_NAME
 
 
 def build_arm_app(state: EmulatorState) -> web.Application:
@@ -94,6 +108,8 @@ def _ready_content(
     ]
     if storage is not None:
         services.append(StorageSettings(storage))
+    if state.purview is not None and state.purview.endpoint is not None:
+        services.append(PurviewSettings(state.purview.name, state.purview.endpoint, state.purview.resource_id))
     return {
         "url": arm_url,
         "ca_bundle": str(ca_files.ca_bundle),
@@ -121,9 +137,18 @@ async def serve(options: ServerOptions) -> None:
         if options.storage
         else None
     )
-    state = EmulatorState(client_ssl_context=ca_files.client_ssl_context(), page_size=options.page_size)
+    state = EmulatorState(
+        client_ssl_context=ca_files.client_ssl_context(),
+        page_size=options.page_size,
+        purview_account=options.purview_account,
+    )
     arm_runner = web.AppRunner(build_arm_app(state), access_log=None, handle_signals=False)
     identity_runner = web.AppRunner(build_identity_app(state), access_log=None, handle_signals=False)
+    purview_runner = (
+        web.AppRunner(build_purview_app(state), access_log=None, handle_signals=False)
+        if state.purview is not None
+        else None
+    )
     storage_start = loop.create_task(azurite.start()) if azurite is not None else None
     try:
         await state.publisher.start()
@@ -133,6 +158,13 @@ async def serve(options: ServerOptions) -> None:
         identity_socket = _listen(options.host, 0)
         await web.SockSite(arm_runner, arm_socket, ssl_context=ca_files.server_ssl_context()).start()
         await web.SockSite(identity_runner, identity_socket).start()
+        if purview_runner is not None and state.purview is not None:
+            # Its own port, so ARM paths and Purview paths can never collide.
+            await purview_runner.setup()
+            purview_socket = _listen(options.host, 0)
+            await web.SockSite(purview_runner, purview_socket, ssl_context=ca_files.server_ssl_context()).start()
+            state.purview.endpoint = _url("https", options.host, purview_socket)
+            place_home_account(state)
         storage = await storage_start if storage_start is not None else None
         if storage is not None:
             state.storage = StorageReset(storage, ca_files.ca_bundle)
@@ -159,5 +191,7 @@ async def serve(options: ServerOptions) -> None:
             await state.storage.close()
         await arm_runner.cleanup()
         await identity_runner.cleanup()
+        if purview_runner is not None:
+            await purview_runner.cleanup()
         if azurite is not None:
             await azurite.stop()

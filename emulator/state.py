@@ -1,7 +1,9 @@
 """Everything the emulator knows, in one object owned by the running app (no module globals).
 
 ``reset`` returns it to a blank slate — no subscriptions, no faults, no latency, no throttling, an
-empty request log, no event subscriptions, no tables, queues or blob containers in Azurite — while
+empty request log, no event subscriptions, no tables, queues or blob containers in Azurite, a new
+Purview account holding only its root collection (and its ARM resource in a platform subscription
+of its own) — while
 the CA, the token signing key and the identity secret survive, so credentials already holding a
 token keep working across tests.
 """
@@ -18,16 +20,19 @@ from aiohttp import web
 from .arm.faults import FaultInjector
 from .arm.lro import DeletionJobs
 from .arm.providers import build_registry
+from .arm.providers.purview import place_home_account
 from .arm.store import Store
 from .arm.throttling import Throttle
 from .eventgrid.publisher import EventGridPublisher
 from .identity.tokens import TokenIssuer
+from .purview.account import DEFAULT_ACCOUNT_NAME, PurviewAccount
 from .requestlog import RequestLog
 from .storage.reset import StorageReset
 
 __all__ = [
     "DEFAULT_LRO_RETRY_AFTER",
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_PURVIEW_CREATING_GETS",
     "DEFAULT_TENANT_ID",
     "STATE_KEY",
     "EmulatorState",
@@ -39,6 +44,8 @@ DEFAULT_PAGE_SIZE = 100
 # as "no header" and then waits its own polling interval, 30 s by default; 1 is a real whole-second
 # value that keeps an SDK caller with default settings fast. Set 15 to wait as long as ARM asks.
 DEFAULT_LRO_RETRY_AFTER = 1
+# A new Purview collection answers "Creating" to this many GETs before "Succeeded" (a real one did for ~1 s).
+DEFAULT_PURVIEW_CREATING_GETS = 1
 DEFAULT_TENANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://dpgov.invalid/emulator/tenant"))
 
 
@@ -49,6 +56,7 @@ class Settings:
     page_size: int = DEFAULT_PAGE_SIZE
     latency_ms: float = 0.0
     lro_retry_after: int = DEFAULT_LRO_RETRY_AFTER
+    purview_creating_gets: int = DEFAULT_PURVIEW_CREATING_GETS
 
 
 class EmulatorState:
@@ -60,6 +68,7 @@ class EmulatorState:
         client_ssl_context: ssl.SSLContext,
         page_size: int = DEFAULT_PAGE_SIZE,
         tenant_id: str = DEFAULT_TENANT_ID,
+        purview_account: str | None = DEFAULT_ACCOUNT_NAME,
     ) -> None:
         self.tenant_id = tenant_id
         self.default_page_size = page_size
@@ -76,6 +85,12 @@ class EmulatorState:
         self.deletions = DeletionJobs(self.store, self.publisher)
         # Set once Azurite serves (absent with --no-storage): reset empties it too.
         self.storage: StorageReset | None = None
+        # The emulated Purview account (absent with --no-purview), created by the emulator's identity.
+        self.purview = (
+            PurviewAccount(purview_account, tenant_id=tenant_id, creator=self.issuer.system_identity.principal_id)
+            if purview_account is not None
+            else None
+        )
 
     async def reset(self) -> None:
         self.deletions.cancel_all()
@@ -86,6 +101,9 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+        if self.purview is not None:
+            self.purview.reset()
+            place_home_account(self)
         if self.storage is not None:
             await self.storage.clear()
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ..arm.errors import error_body
 from ..eventgrid.publisher import EventSubscription, HandshakeError
+from ..purview.control import purview_control_routes
 from ..requestlog import summarize
 from ..state import STATE_KEY, EmulatorState
 from .models import (
@@ -136,12 +137,22 @@ async def put_settings(request: web.Request) -> web.StreamResponse:
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise BadControlRequest("'lroRetryAfter' must be a non-negative integer (seconds)")
         state.settings.lro_retry_after = seconds
+    if "purviewCreatingGets" in body:
+        count = body["purviewCreatingGets"]
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise BadControlRequest("'purviewCreatingGets' must be a non-negative integer")
+        state.settings.purview_creating_gets = count
     return _ok(_settings_json(state))
 
 
 def _settings_json(state: EmulatorState) -> dict[str, Any]:
     settings = state.settings
-    return {"pageSize": settings.page_size, "latencyMs": settings.latency_ms, "lroRetryAfter": settings.lro_retry_after}
+    return {
+        "pageSize": settings.page_size,
+        "latencyMs": settings.latency_ms,
+        "lroRetryAfter": settings.lro_retry_after,
+        "purviewCreatingGets": settings.purview_creating_gets,
+    }
 
 
 async def put_faults(request: web.Request) -> web.StreamResponse:
@@ -266,6 +277,7 @@ def add_control_routes(app: web.Application) -> None:
         ("GET", "/deliveries", get_deliveries),
         ("POST", "/deliveries/wait-idle", wait_idle),
         ("PUT", "/delivery", put_delivery),
+        *purview_control_routes(),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, CONTROL_PREFIX + path, _guarded(handler))

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from ..purview.snapshot import PurviewSnapshot
 from .models import (
     Delivery,
     DeliverySettings,
@@ -32,6 +33,7 @@ __all__ = [
     "EmulatorIdentity",
     "FaultRule",
     "LoggedRequest",
+    "PurviewSnapshot",
     "RequestSummary",
     "SeedResource",
     "SeedResourceGroup",
@@ -126,10 +128,36 @@ class EmulatorControl:
         """
         self._call("PUT", "/settings", {"lroRetryAfter": seconds})
 
+    # -- Purview ---------------------------------------------------------------------------------
+
+    def purview(self) -> PurviewSnapshot:
+        """The emulated Purview account: collections, metadata policies, data sources, scans, entities."""
+        return PurviewSnapshot.from_json(self._call("GET", "/purview"))
+
+    def purview_metadata_policy(self, collection: str) -> dict[str, Any]:
+        """The metadata policy of a collection, as the policy store holds it."""
+        return dict(self.purview().metadata_policies[collection.lower()])
+
+    def set_purview_creating_gets(self, count: int) -> None:
+        """How many GETs a new collection answers ``Creating`` before ``Succeeded`` (default 1; 0 = at once)."""
+        self._call("PUT", "/settings", {"purviewCreatingGets": count})
+
+    def seed_purview_account(self, subscription_id: str, resource_group: str, *, location: str = "westeurope") -> str:
+        """Place the emulated account's ARM resource (``Microsoft.Purview/accounts``) in a group, silently.
+
+        The group is created if missing. Returns the resource id.
+        """
+        resource = self._call(
+            "PUT",
+            "/purview/armAccount",
+            {"subscriptionId": subscription_id, "resourceGroup": resource_group, "location": location},
+        )
+        return str(resource["id"])
+
     # -- behaviour -------------------------------------------------------------------------------
 
     def set_latency(self, ms: float) -> None:
-        """Add ``ms`` milliseconds to every ARM response (not control or identity calls)."""
+        """Add ``ms`` milliseconds to every ARM and Purview response (not control or identity calls)."""
         self._call("PUT", "/latency", {"ms": ms})
 
     def set_faults(self, rules: Sequence[FaultRule]) -> None:

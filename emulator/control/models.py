@@ -30,7 +30,8 @@ __all__ = [
 Json = dict[str, Any]
 EventSchema = Literal["EventGridSchema", "CloudEventSchemaV1_0"]
 FaultStatus = Literal[429, 500, 503, "reset"]
-RequestClass = Literal["read", "write", "delete", "token"]
+# ARM's classes, token requests, and the Purview data plane's own (counted apart from ARM's).
+RequestClass = Literal["read", "write", "delete", "token", "purview-read", "purview-write", "purview-delete"]
 DeliveryOutcome = Literal["pending", "delivered", "dropped", "exhausted"]
 
 EVENT_SCHEMAS: tuple[EventSchema, ...] = ("EventGridSchema", "CloudEventSchemaV1_0")
@@ -165,7 +166,7 @@ class SeedSubscription:
 
 @dataclass(frozen=True)
 class FaultRule:
-    """Inject a failure into matching ARM requests.
+    """Inject a failure into matching ARM or Purview requests (Purview answers in its own error shape).
 
     ``rate`` is the probability per matching request; ``count`` caps the number of injections;
     ``method`` matches the HTTP method; ``path`` is a case-insensitive regex searched in the path.
@@ -216,7 +217,7 @@ class FaultRule:
 
 @dataclass(frozen=True)
 class LoggedRequest:
-    """One request the emulator served on the ARM or identity endpoint.
+    """One request the emulator served on the ARM, identity or Purview endpoint.
 
     ``start`` and ``end`` are the emulator's monotonic clock (seconds): compare them with each
     other, not with the caller's clock. ``operation`` is the REST operation id, e.g.
@@ -274,7 +275,9 @@ class RequestSummary:
     ``total`` counts every logged request, token requests included (``tokens``).
     ``sequential_round_trips`` is the length of the longest chain of logged requests in which each
     one started after the previous one ended: the number of round trips a caller waited for in
-    sequence, however many ran alongside.
+    sequence, however many ran alongside. ``reads``/``writes``/``deletes`` count ARM requests only;
+    the ``purview_*`` fields count the Purview data plane's, and ``purview_round_trips`` is the
+    longest sequential chain of Purview requests alone.
     """
 
     reads: int
@@ -284,6 +287,10 @@ class RequestSummary:
     total: int
     sequential_round_trips: int
     by_operation: Mapping[str, int]
+    purview_reads: int = 0
+    purview_writes: int = 0
+    purview_deletes: int = 0
+    purview_round_trips: int = 0
 
     def to_json(self) -> Json:
         return {
@@ -294,6 +301,10 @@ class RequestSummary:
             "total": self.total,
             "sequential_round_trips": self.sequential_round_trips,
             "by_operation": dict(self.by_operation),
+            "purview_reads": self.purview_reads,
+            "purview_writes": self.purview_writes,
+            "purview_deletes": self.purview_deletes,
+            "purview_round_trips": self.purview_round_trips,
         }
 
     @classmethod
@@ -306,6 +317,10 @@ class RequestSummary:
             total=int(data["total"]),
             sequential_round_trips=int(data["sequential_round_trips"]),
             by_operation={str(k): int(v) for k, v in dict(data["by_operation"]).items()},
+            purview_reads=int(data.get("purview_reads", 0)),
+            purview_writes=int(data.get("purview_writes", 0)),
+            purview_deletes=int(data.get("purview_deletes", 0)),
+            purview_round_trips=int(data.get("purview_round_trips", 0)),
         )
 
 

@@ -15,7 +15,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,8 +127,12 @@ class TokenIssuer:
         signature = _b64url(hmac.new(self._key, signing_input.encode("ascii"), hashlib.sha256).digest())
         return IssuedToken(f"{signing_input}.{signature}", expires_on, resource, identity.client_id)
 
-    def authenticate(self, authorization: str | None) -> Caller:
-        """Check an ``Authorization`` header the way ARM does; raise ARM's 401 errors."""
+    def authenticate(self, authorization: str | None, audiences: Sequence[str] = ARM_AUDIENCES) -> Caller:
+        """Check an ``Authorization`` header the way ARM does; raise ARM's 401 errors.
+
+        ``audiences`` are the ``aud`` values the receiving service accepts (ARM's unless another
+        service, such as Purview, checks its own tokens).
+        """
         if not authorization:
             raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
         scheme, _, token = authorization.partition(" ")
@@ -148,13 +152,13 @@ class TokenIssuer:
                 f"The access token expiry UTC time '{_utc(expiry)}' is earlier than current UTC time '{_utc(now)}'.",
                 self._challenge("The access token has expired."),
             )
-        if claims.get("aud") not in ARM_AUDIENCES:
+        if claims.get("aud") not in audiences:
             raise ArmError(
                 401,
                 "InvalidAuthenticationTokenAudience",
                 f"The access token has been obtained for wrong audience or resource '{claims.get('aud')}'. "
                 "It should exactly match with one of the allowed audiences "
-                + ",".join(f"'{audience}'" for audience in ARM_AUDIENCES)
+                + ",".join(f"'{audience}'" for audience in audiences)
                 + ".",
                 self._challenge("The access token has been obtained for wrong audience."),
             )

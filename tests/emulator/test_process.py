@@ -98,7 +98,13 @@ def test_ready_file_names_the_endpoints_and_the_app_settings(tmp_path: Path) -> 
         "AzureWebJobsStorage__queueServiceUri": storage["queue"],
         "AzureWebJobsStorage__tableServiceUri": storage["table"],
         "AzureWebJobsStorage__credential": "managedidentity",
+        "DPGOV_PURVIEW_ACCOUNT": "dpgov-purview",
+        "DPGOV_PURVIEW_ENDPOINT": content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"],
+        "DPGOV_PURVIEW_SCAN_ENDPOINT": content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"],
+        "DPGOV_PURVIEW_RESOURCE_ID": content["app_settings"]["DPGOV_PURVIEW_RESOURCE_ID"],
     }
+    assert content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"].startswith("https://127.0.0.1:")
+    assert content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"] != content["url"]
     assert process.returncode == 0, stderr.decode()
     assert wait_gone(storage["pid"])
 
@@ -133,6 +139,10 @@ def test_no_storage_starts_no_azurite_and_names_no_storage_settings(tmp_path: Pa
         "SSL_CERT_FILE",
         "REQUESTS_CA_BUNDLE",
         "DPGOV_ARM_ENDPOINT",
+        "DPGOV_PURVIEW_ACCOUNT",
+        "DPGOV_PURVIEW_ENDPOINT",
+        "DPGOV_PURVIEW_SCAN_ENDPOINT",
+        "DPGOV_PURVIEW_RESOURCE_ID",
     }
     assert children.stdout.split() == []
     assert process.returncode == 0

@@ -413,7 +413,8 @@ async def test_bodies_a_provider_refuses_are_400_with_its_code(
     if message is not None:
         assert error.error is not None
         assert error.error.message == message
-    assert control.state()["subscriptions"][0]["resourceGroups"][0]["resources"] == []
+    [subscription] = [s for s in control.state()["subscriptions"] if s["subscriptionId"] == SUB]
+    assert subscription["resourceGroups"][0]["resources"] == []
 
 
 async def test_a_storage_account_name_is_taken_in_every_other_group(

@@ -168,7 +168,8 @@ async def test_delete_runs_as_lro_and_shows_deleting_meanwhile(
     assert during.properties.provisioning_state == "Deleting"
     assert listed["rg-del"] == "Deleting"
     assert await arm.resource_groups.check_existence("rg-del") is False
-    assert not control.state()["subscriptions"][0]["resourceGroups"]
+    [subscription] = [s for s in control.state()["subscriptions"] if s["subscriptionId"] == SUB]
+    assert not subscription["resourceGroups"]
     polls = [entry.status for entry in control.requests_log() if entry.operation == "OperationResults_Get"]
     assert polls == [202, 200], "azure-core polls once at once (the job runs), then after Retry-After (done)"
 

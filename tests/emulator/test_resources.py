@@ -117,7 +117,8 @@ def test_seeding_refuses_a_type_no_provider_declares(control: EmulatorControl) -
         400,
         "the resource type 'Microsoft.Foo/bars' is not declared by any provider",
     )
-    assert [g["name"] for g in control.state()["subscriptions"][0]["resourceGroups"]] == ["rg-r"]
+    [subscription] = [s for s in control.state()["subscriptions"] if s["subscriptionId"] == SUB]
+    assert [g["name"] for g in subscription["resourceGroups"]] == ["rg-r"]
 
 
 async def test_delete_is_200_then_204_and_the_resource_is_gone(

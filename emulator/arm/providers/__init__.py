@@ -19,6 +19,7 @@ from . import (
     kusto,
     logic,
     machinelearningservices,
+    purview,
     resources,
     sql,
     storage,
@@ -43,6 +44,7 @@ PROVIDERS: tuple[ResourceProvider, ...] = (
     analysisservices.PROVIDER,
     cognitiveservices.PROVIDER,
     keyvault.PROVIDER,
+    purview.PROVIDER,
 )
 
 
