@@ -111,6 +111,9 @@ class DataSource:
             "creationType": "Manual",
             "id": f"datasources/{self.name}",
             "name": self.name,
+            # The scanning API's DataSource model carries its scans (read-only), so one paged list
+            # of the account's sources tells a caller which scans exist.
+            "scans": [scan.to_json(self.name) for scan in self.scans.values()],
         }
 
     def endpoint_identity(self) -> tuple[str, ...]:

@@ -74,7 +74,9 @@ async def test_a_new_sales_product_gets_its_initiative_with_identity_grant_and_o
     body = assignment.as_dict()
     principal = body["identity"]["principalId"]
     grants = [
-        a async for a in authorization.role_assignments.list_for_scope(SCOPE, filter="atScope()") if a.principal_id == principal
+        a
+        async for a in authorization.role_assignments.list_for_scope(SCOPE, filter="atScope()")
+        if a.principal_id == principal
     ]
     remediations = [r async for r in insights.remediations.list_for_resource_group(GROUP)]
 
@@ -100,14 +102,20 @@ async def test_a_changed_parameter_is_updated_in_place_on_the_next_reconcile(
     before = (await policy.policy_assignments.get(SCOPE, ASSIGNMENT)).as_dict()
     config = load_config(EXAMPLE_CONFIG)
     sales = config.domains["sales"]
-    changed = sales.policies[0].model_copy(update={"parameters": {"allowedLocations": ["westeurope"], "costCenterTag": "CostCenter"}})
-    updated = config.model_copy(update={"domains": {**config.domains, "sales": sales.model_copy(update={"policies": [changed]})}})
+    changed = sales.policies[0].model_copy(
+        update={"parameters": {"allowedLocations": ["westeurope"], "costCenterTag": "CostCenter"}}
+    )
+    updated = config.model_copy(
+        update={"domains": {**config.domains, "sales": sales.model_copy(update={"policies": [changed]})}}
+    )
 
     async with open_engine(Settings.from_environment(), updated) as engine:
         report = await engine.reconciler.reconcile_group(GroupRef(EMEA, GROUP))
 
     after = (await policy.policy_assignments.get(SCOPE, ASSIGNMENT)).as_dict()
-    assert [(a["kind"], a.get("new")) for a in report.plan.to_list() if a["aspect"] == "policy"] == [("put_policy_assignment", False)]
+    assert [(a["kind"], a.get("new")) for a in report.plan.to_list() if a["aspect"] == "policy"] == [
+        ("put_policy_assignment", False)
+    ]
     assert after["properties"]["parameters"]["allowedLocations"] == {"value": ["westeurope"]}
     assert after["identity"]["principalId"] == before["identity"]["principalId"], "updated in place, same identity"
 
@@ -131,7 +139,9 @@ async def test_a_foreign_assignment_is_untouched_and_reported(
     await arm.resource_groups.create_or_update(GROUP, {"location": "westeurope"})
     azure.control.wait_for_deliveries_idle(timeout=20)
     require_tag = "/providers/Microsoft.Authorization/policyDefinitions/871b6d14-10aa-478d-b590-94f262ecfa99"
-    body = PolicyAssignment({"properties": {"policyDefinitionId": require_tag, "parameters": {"tagName": {"value": "team"}}}})
+    body = PolicyAssignment(
+        {"properties": {"policyDefinitionId": require_tag, "parameters": {"tagName": {"value": "team"}}}}
+    )
     await team_policy.policy_assignments.create(SCOPE, "team-requires-team-tag", body)
     azure.control.wait_for_deliveries_idle(timeout=20)
 
@@ -140,4 +150,6 @@ async def test_a_foreign_assignment_is_untouched_and_reported(
     (condition,) = [c for c in report["conditions"] if c["aspect"] == "policy"]
     assert condition["status"] == "compliant"
     assert [f["reason"] for f in condition["findings"]] == ["ForeignPolicyAssignment"]
-    assert (await team_policy.policy_assignments.get(SCOPE, "team-requires-team-tag")).as_dict()["name"] == "team-requires-team-tag"
+    assert (await team_policy.policy_assignments.get(SCOPE, "team-requires-team-tag")).as_dict()[
+        "name"
+    ] == "team-requires-team-tag"

@@ -57,9 +57,13 @@ async def grants_at(client: AuthorizationManagementClient, scope: str) -> set[tu
 
 
 async def create_workspace(arm: ResourceManagementClient, group: str, name: str = "mlw") -> str:
-    workspace = f"/subscriptions/{EMEA}/resourceGroups/{group}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
+    workspace = (
+        f"/subscriptions/{EMEA}/resourceGroups/{group}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
+    )
     poller = await arm.resources.begin_create_or_update_by_id(
-        workspace, {"location": "westeurope", "identity": {"type": "SystemAssigned"}, "properties": {}}, api_version=ML_API
+        workspace,
+        {"location": "westeurope", "identity": {"type": "SystemAssigned"}, "properties": {}},
+        api_version=ML_API,
     )
     await poller.result()
     return workspace
@@ -88,7 +92,9 @@ async def test_an_ml_workspace_is_granted_by_its_own_event_by_the_dev_test_prod_
     azure.control.wait_for_deliveries_idle(timeout=15)
 
     assert await grants_at(authorization, workspace) == expected
-    ml_writes = [d for d in azure.control.deliveries() if d.operation_name.startswith("Microsoft.MachineLearningServices")]
+    ml_writes = [
+        d for d in azure.control.deliveries() if d.operation_name.startswith("Microsoft.MachineLearningServices")
+    ]
     assert [(d.attempts, d.outcome) for d in ml_writes] == [(1, "delivered")], "granted within its own event"
 
 
@@ -135,7 +141,9 @@ async def test_a_hand_deleted_grant_is_restored_by_its_own_event(
     await arm.resource_groups.create_or_update("dp-sales-leads-rg", {"location": "westeurope"})
     azure.control.wait_for_deliveries_idle(timeout=15)
     scope = scope_of("dp-sales-leads-rg")
-    (granted,) = [a async for a in authorization.role_assignments.list_for_scope(scope, filter="atScope()") if a.scope == scope]
+    (granted,) = [
+        a async for a in authorization.role_assignments.list_for_scope(scope, filter="atScope()") if a.scope == scope
+    ]
 
     await team_authorization.role_assignments.delete(scope, str(granted.name))
     azure.control.wait_for_deliveries_idle(timeout=15)
@@ -159,7 +167,9 @@ async def test_removing_a_binding_from_config_removes_only_the_apps_assignment(
     await authorization.role_assignments.create(scope, "0b0e7a11-0000-4000-8000-00000000beef", theirs)
     config = load_config(EXAMPLE_CONFIG)
     sales = config.domains["sales"]
-    trimmed = sales.model_copy(update={"role_bindings": [b for b in sales.role_bindings if b.name != "report-authors-read"]})
+    trimmed = sales.model_copy(
+        update={"role_bindings": [b for b in sales.role_bindings if b.name != "report-authors-read"]}
+    )
     narrowed = config.model_copy(update={"domains": {**config.domains, "sales": trimmed}})
 
     async with open_engine(Settings.from_environment(), narrowed) as engine:
@@ -170,7 +180,9 @@ async def test_removing_a_binding_from_config_removes_only_the_apps_assignment(
     assert report.condition_for("rbac").findings[0].reason == "ForeignAssignment"  # type: ignore[union-attr]
 
 
-async def test_dry_run_writes_nothing_and_a_compliant_estate_writes_nothing(azure: LocalAzure, arm: ResourceManagementClient) -> None:
+async def test_dry_run_writes_nothing_and_a_compliant_estate_writes_nothing(
+    azure: LocalAzure, arm: ResourceManagementClient
+) -> None:
     azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-sales-churn-dev-rg": {}})
 
     planned = azure.post("sync", dryRun="true").json()
@@ -180,8 +192,14 @@ async def test_dry_run_writes_nothing_and_a_compliant_estate_writes_nothing(azur
     second = azure.post("sync")
 
     kinds = {action["kind"] for group in planned["groups"] for action in group["plan"]}
-    assert kinds == {"merge_tags", "create_group", "create_role_assignment", "put_policy_assignment",
-                     "grant_policy_identity", "remediate"}
+    assert kinds == {
+        "merge_tags",
+        "create_group",
+        "create_role_assignment",
+        "put_policy_assignment",
+        "grant_policy_identity",
+        "remediate",
+    }
     assert first.status_code == 200
     assert second.json()["summary"]["compliant"] == 2
     assert azure.control.request_summary().writes == 0

@@ -347,3 +347,12 @@ async def test_newer_scanning_api_versions_are_accepted(
 
     assert response.status == 200
     assert body == {"value": [], "count": 0}
+
+
+async def test_the_source_list_carries_each_sources_scans(scanning: PurviewScanningClient) -> None:
+    await scanning.data_sources.create_or_update("src", adls_source(ROOT))
+    await scanning.scans.create_or_update("src", "weekly", msi_scan(ROOT))
+
+    listed = [source async for source in scanning.data_sources.list_all()]
+
+    assert [(s["name"], [scan["name"] for scan in s["scans"]]) for s in listed] == [("src", ["weekly"])]
