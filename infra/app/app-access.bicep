@@ -1,0 +1,78 @@
+// The app identity's grants in its own resource group, each on the narrowest scope that works:
+// host storage (the Functions host keeps its state and the deployment package in blobs), the ledger
+// table only, and telemetry publishing on its Application Insights component.
+param appPrincipalId string
+@description('The operator running azd: reads dead-lettered events to replay them. Empty: no grant.')
+param operatorPrincipalId string
+param storageAccountName string
+param ledgerTable string
+param deadLetterContainerName string
+param applicationInsightsName string
+
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource ledger 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  name: '${storageAccountName}/default/${ledgerTable}'
+}
+
+resource deadLetters 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  name: '${storageAccountName}/default/${deadLetterContainerName}'
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+// The Functions host with an identity-based AzureWebJobsStorage needs Blob Data Owner (leases, keys,
+// timer state, the package). No queue or table role for the host: nothing in the app uses them.
+resource hostStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, appPrincipalId, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'dpgov: Functions host storage (AzureWebJobsStorage)'
+  }
+}
+
+resource ledgerWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(ledger.id, appPrincipalId, roles.storageTableDataContributor)
+  scope: ledger
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'dpgov: the ledger table (DPGOV_LEDGER_TABLE)'
+  }
+}
+
+resource telemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, appPrincipalId, roles.monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'dpgov: telemetry with Entra authentication'
+  }
+}
+
+resource operatorDeadLetterReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
+  name: guid(deadLetters.id, operatorPrincipalId, roles.storageBlobDataReader)
+  scope: deadLetters
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+    principalId: operatorPrincipalId
+    description: 'dpgov: the operator reads dead-lettered events to replay them'
+  }
+}
