@@ -228,7 +228,7 @@ module purviewAccess 'app/purview-access.bicep' = if (purviewEnabled) {
 // Per landing zone (from governance.yaml): the app's role assignments, the governance group and its
 // system topic on the subscription.
 module landingZones 'app/landing-zone.bicep' = [for zone in governance.landingZones: {
-  name: 'dpgov-${environmentName}-${zone.name}'
+  name: take('dpgov-${environmentName}-${zone.name}', 64)
   scope: subscription(zone.subscriptionId)
   params: {
     environmentName: environmentName
@@ -244,7 +244,7 @@ module landingZones 'app/landing-zone.bicep' = [for zone in governance.landingZo
 
 // Each system topic's identity writes that landing zone's undeliverable events to the dead-letter container.
 module deadLetterWriters 'app/dead-letter-writer.bicep' = [for (zone, i) in governance.landingZones: {
-  name: 'deadLetterWriter-${zone.name}'
+  name: take('deadLetterWriter-${zone.name}', 64)
   scope: rg
   params: {
     storageAccountName: storage.outputs.name
@@ -255,7 +255,7 @@ module deadLetterWriters 'app/dead-letter-writer.bicep' = [for (zone, i) in gove
 
 // After the code is deployed (the postdeploy hook), each topic delivers to on_resource_event.
 module events 'app/events.bicep' = [for (zone, i) in governance.landingZones: if (eventSubscriptions) {
-  name: 'dpgov-${environmentName}-events-${zone.name}'
+  name: take('dpgov-${environmentName}-events-${zone.name}', 64)
   scope: resourceGroup(zone.subscriptionId, eventsGroupName)
   params: {
     systemTopicName: systemTopicName

@@ -127,7 +127,7 @@ resource eventsGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 }
 
 module topic 'system-topic.bicep' = {
-  name: 'dpgov-${environmentName}-system-topic'
+  name: take('dpgov-${environmentName}-system-topic', 64)
   scope: eventsGroup
   params: {
     name: systemTopicName
