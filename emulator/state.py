@@ -1,7 +1,8 @@
 """Everything the emulator knows, in one object owned by the running app (no module globals).
 
 ``reset`` returns it to a blank slate — no subscriptions, no faults, no latency, no throttling, an
-empty request log, no event subscriptions, no tables, queues or blob containers in Azurite — while
+empty request log, no event subscriptions, no tables, queues or blob containers in Azurite, no role
+or policy assignments, custom definitions, remediations, management groups or added principals — while
 the CA, the token signing key and the identity secret survive, so credentials already holding a
 token keep working across tests.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from .arm.access import AccessState
 from .arm.faults import FaultInjector
 from .arm.lro import DeletionJobs
 from .arm.providers import build_registry
@@ -28,6 +30,8 @@ from .storage.reset import StorageReset
 __all__ = [
     "DEFAULT_LRO_RETRY_AFTER",
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_PRINCIPAL_REPLICATION_DELAY",
+    "DEFAULT_REMEDIATION_POLLS",
     "DEFAULT_TENANT_ID",
     "STATE_KEY",
     "EmulatorState",
@@ -40,6 +44,10 @@ DEFAULT_PAGE_SIZE = 100
 # value that keeps an SDK caller with default settings fast. Set 15 to wait as long as ARM asks.
 DEFAULT_LRO_RETRY_AFTER = 1
 DEFAULT_TENANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://dpgov.invalid/emulator/tenant"))
+# Seconds a principal added to the directory stays invisible to ARM (PrincipalNotFound); 0 = at once.
+DEFAULT_PRINCIPAL_REPLICATION_DELAY = 0.0
+# GETs that find a new remediation still Evaluating before one finds it Succeeded.
+DEFAULT_REMEDIATION_POLLS = 1
 
 
 @dataclass
@@ -49,6 +57,8 @@ class Settings:
     page_size: int = DEFAULT_PAGE_SIZE
     latency_ms: float = 0.0
     lro_retry_after: int = DEFAULT_LRO_RETRY_AFTER
+    principal_replication_delay: float = DEFAULT_PRINCIPAL_REPLICATION_DELAY
+    remediation_polls: int = DEFAULT_REMEDIATION_POLLS
 
 
 class EmulatorState:
@@ -74,6 +84,7 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+        self.access = AccessState(self.issuer)
         # Set once Azurite serves (absent with --no-storage): reset empties it too.
         self.storage: StorageReset | None = None
 
@@ -86,6 +97,7 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+        self.access = AccessState(self.issuer)
         if self.storage is not None:
             await self.storage.clear()
 

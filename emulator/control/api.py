@@ -16,6 +16,7 @@ from ..arm.errors import error_body
 from ..eventgrid.publisher import EventSubscription, HandshakeError
 from ..requestlog import summarize
 from ..state import STATE_KEY, EmulatorState
+from .access_routes import ACCESS_ROUTES
 from .models import (
     EVENT_SCHEMAS,
     DeliverySettings,
@@ -106,6 +107,7 @@ async def get_state(request: web.Request) -> web.StreamResponse:
             "throttling": state.throttle.enabled,
             "eventSubscriptions": [s.to_json() for s in state.publisher.subscriptions()],
             "delivery": state.publisher.settings.to_json(),
+            "access": state.access.dump(state.store),
         }
     )
 
@@ -136,12 +138,28 @@ async def put_settings(request: web.Request) -> web.StreamResponse:
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise BadControlRequest("'lroRetryAfter' must be a non-negative integer (seconds)")
         state.settings.lro_retry_after = seconds
+    if "principalReplicationDelay" in body:
+        delay = body["principalReplicationDelay"]
+        if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
+            raise BadControlRequest("'principalReplicationDelay' must be a non-negative number (seconds)")
+        state.settings.principal_replication_delay = float(delay)
+    if "remediationPolls" in body:
+        polls = body["remediationPolls"]
+        if not isinstance(polls, int) or isinstance(polls, bool) or polls < 0:
+            raise BadControlRequest("'remediationPolls' must be a non-negative integer")
+        state.settings.remediation_polls = polls
     return _ok(_settings_json(state))
 
 
 def _settings_json(state: EmulatorState) -> dict[str, Any]:
     settings = state.settings
-    return {"pageSize": settings.page_size, "latencyMs": settings.latency_ms, "lroRetryAfter": settings.lro_retry_after}
+    return {
+        "pageSize": settings.page_size,
+        "latencyMs": settings.latency_ms,
+        "lroRetryAfter": settings.lro_retry_after,
+        "principalReplicationDelay": settings.principal_replication_delay,
+        "remediationPolls": settings.remediation_polls,
+    }
 
 
 async def put_faults(request: web.Request) -> web.StreamResponse:
@@ -266,6 +284,7 @@ def add_control_routes(app: web.Application) -> None:
         ("GET", "/deliveries", get_deliveries),
         ("POST", "/deliveries/wait-idle", wait_idle),
         ("PUT", "/delivery", put_delivery),
+        *ACCESS_ROUTES,
     ]
     for method, path, handler in routes:
         app.router.add_route(method, CONTROL_PREFIX + path, _guarded(handler))
