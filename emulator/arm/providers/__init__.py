@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..registry import ProviderRegistry, ResourceProvider
 from . import (
     analysisservices,
+    authorization,
     cognitiveservices,
     dbformysql,
     dbforpostgresql,
@@ -43,6 +44,7 @@ PROVIDERS: tuple[ResourceProvider, ...] = (
     analysisservices.PROVIDER,
     cognitiveservices.PROVIDER,
     keyvault.PROVIDER,
+    authorization.PROVIDER,
 )
 
 
