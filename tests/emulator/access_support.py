@@ -87,3 +87,59 @@ def add_principals(control: EmulatorControl) -> None:
         USER_PRINCIPAL, principal_type="User", display_name="report author", member_of=[GROUP_PRINCIPAL]
     )
     control.add_principal(APP_PRINCIPAL, principal_type="ServicePrincipal", display_name="power bi gateway")
+
+
+def baseline_initiative(**overrides: Any) -> dict[str, Any]:
+    """The example config's sales initiative: allowed locations, require a tag, inherit it (modify)."""
+    body: dict[str, Any] = {
+        "properties": {
+            "displayName": "Sales data products baseline",
+            "parameters": {
+                "allowedLocations": {"type": "Array"},
+                "costCenterTag": {"type": "String", "defaultValue": "CostCenter"},
+            },
+            "policyDefinitions": [
+                {
+                    "policyDefinitionReferenceId": "allowed-locations",
+                    "policyDefinitionId": builtin_policy(ALLOWED_LOCATIONS),
+                    "parameters": {"listOfAllowedLocations": {"value": "[parameters('allowedLocations')]"}},
+                },
+                {
+                    "policyDefinitionReferenceId": "require-cost-center",
+                    "policyDefinitionId": builtin_policy(REQUIRE_TAG),
+                    "parameters": {"tagName": {"value": "[parameters('costCenterTag')]"}},
+                },
+                {
+                    "policyDefinitionReferenceId": "inherit-cost-center",
+                    "policyDefinitionId": builtin_policy(INHERIT_TAG),
+                    "parameters": {"tagName": {"value": "[parameters('costCenterTag')]"}},
+                },
+            ],
+        }
+    }
+    body["properties"].update(overrides)
+    return body
+
+
+def custom_definition(rule_effect: str = "[parameters('effect')]", **parameters: Any) -> dict[str, Any]:
+    """A custom definition whose effect is a parameter (default Audit, or modify with Contributor)."""
+    declared = parameters or {
+        "effect": {"type": "String", "defaultValue": "Audit", "allowedValues": ["Audit", "Modify", "Disabled"]}
+    }
+    return {
+        "properties": {
+            "displayName": "Cost centre on storage",
+            "mode": "Indexed",
+            "parameters": declared,
+            "policyRule": {
+                "if": {"field": "type", "equals": "Microsoft.Storage/storageAccounts"},
+                "then": {
+                    "effect": rule_effect,
+                    "details": {
+                        "roleDefinitionIds": [f"/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"],
+                        "operations": [{"operation": "addOrReplace", "field": "tags['CostCenter']", "value": "x"}],
+                    },
+                },
+            },
+        }
+    }

@@ -1,5 +1,5 @@
-"""``Microsoft.Authorization``: Azure RBAC (role definitions and assignments), one namespace and so one
-provider.
+"""``Microsoft.Authorization``: Azure RBAC (role definitions and assignments) and Azure Policy
+(definitions, initiatives and assignments), one namespace and so one provider.
 
 Every type declares the scopes it lives at and the api-versions ARM serves it at; a version it does
 not serve is ``NoRegisteredProviderFound``, as for any resource provider. See the modules for the
@@ -9,7 +9,9 @@ rules of each type.
 from __future__ import annotations
 
 from ...registry import ResourceProvider, ResourceType
-from . import role_assignments, role_definitions
+from . import policy_definitions, role_assignments, role_definitions
+from .policy_assignments import handle_policy_assignments
+from .policy_definitions import handle_policy_definitions
 
 __all__ = ["PROVIDER"]
 
@@ -45,6 +47,41 @@ PROVIDER = ResourceProvider(
                 "subscription": "RoleAssignments_ListForSubscription",
                 "resourceGroup": "RoleAssignments_ListForResourceGroup",
                 "resource": "RoleAssignments_ListForResource",
+            },
+        ),
+        ResourceType(
+            name="policyDefinitions",
+            api_versions=policy_definitions.API_VERSIONS,
+            handler=handle_policy_definitions("policyDefinitions"),
+            item_scopes=frozenset({"tenant", "managementGroup", "subscription"}),
+            operations=_operations("PolicyDefinitions"),
+            list_operations={
+                "tenant": "PolicyDefinitions_ListBuiltIn",
+                "managementGroup": "PolicyDefinitions_ListByManagementGroup",
+                "subscription": "PolicyDefinitions_List",
+            },
+        ),
+        ResourceType(
+            name="policySetDefinitions",
+            api_versions=policy_definitions.SET_API_VERSIONS,
+            handler=handle_policy_definitions("policySetDefinitions"),
+            item_scopes=frozenset({"tenant", "managementGroup", "subscription"}),
+            operations=_operations("PolicySetDefinitions"),
+            list_operations={
+                "tenant": "PolicySetDefinitions_ListBuiltIn",
+                "managementGroup": "PolicySetDefinitions_ListByManagementGroup",
+                "subscription": "PolicySetDefinitions_List",
+            },
+        ),
+        ResourceType(
+            name="policyAssignments",
+            api_versions=policy_definitions.API_VERSIONS,
+            handler=handle_policy_assignments,
+            item_scopes=frozenset({"subscription", "resourceGroup"}),
+            operations=_operations("PolicyAssignments", put="Create"),
+            list_operations={
+                "subscription": "PolicyAssignments_List",
+                "resourceGroup": "PolicyAssignments_ListForResourceGroup",
             },
         ),
     ),
