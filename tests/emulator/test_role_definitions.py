@@ -123,6 +123,12 @@ async def test_an_unsupported_role_filter_is_400(authorization: AuthorizationMan
     "case",
     [
         (f"{SUB_SCOPE}/providers/Microsoft.Authorization/roleDefinitions", "2019-01-01", "roleDefinitions"),
+        (f"{SUB_SCOPE}/providers/Microsoft.Authorization/policyAssignments", "2014-01-01", "policyAssignments"),
+        (
+            f"{SUB_SCOPE}/resourceGroups/rg-r/providers/Microsoft.PolicyInsights/remediations",
+            "2020-01-01",
+            "remediations",
+        ),
     ],
 )
 async def test_an_api_version_a_type_does_not_serve_is_no_registered_provider_found(

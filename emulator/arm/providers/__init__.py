@@ -20,6 +20,7 @@ from . import (
     kusto,
     logic,
     machinelearningservices,
+    policyinsights,
     resources,
     sql,
     storage,
@@ -45,6 +46,7 @@ PROVIDERS: tuple[ResourceProvider, ...] = (
     cognitiveservices.PROVIDER,
     keyvault.PROVIDER,
     authorization.PROVIDER,
+    policyinsights.PROVIDER,
 )
 
 
