@@ -81,7 +81,8 @@ class EmulatorControl:
     # -- state -----------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget everything (subscriptions, faults, latency, throttling, logs, event subscriptions)."""
+        """Forget everything (subscriptions, faults, latency, throttling, logs, event subscriptions, role and
+        policy assignments, custom definitions, remediations, management groups, added principals)."""
         self._call("POST", "/reset")
 
     def seed(self, subscriptions: Sequence[SeedSubscription]) -> None:
