@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from .control.client import (
     Delivery,
+    DirectoryPrincipal,
     EmulatorControl,
     EmulatorControlError,
     EmulatorIdentity,
     FaultRule,
     LoggedRequest,
+    ManagementGroupInfo,
     RequestSummary,
     SeedResource,
     SeedResourceGroup,
@@ -20,11 +22,13 @@ from .control.client import (
 
 __all__ = [
     "Delivery",
+    "DirectoryPrincipal",
     "EmulatorControl",
     "EmulatorControlError",
     "EmulatorIdentity",
     "FaultRule",
     "LoggedRequest",
+    "ManagementGroupInfo",
     "RequestSummary",
     "SeedResource",
     "SeedResourceGroup",

@@ -1,18 +1,20 @@
-"""`make demo`: a landing zone comes alive on the local Azure emulator and gets governed.
+"""`make demo`: a landing zone comes alive on the local Azure and every data product gets governed.
 
-It starts the emulator and the local Functions host (serving function_app), subscribes the host to
-both landing zones' subscription events, then acts as a platform engineer would, through the
-official SDK: creates the visualization group and a few data products (and one group that is not a
-data product). Events flow emulator → host → function → SDK → emulator while the demo prints them.
-Then it shows the governed result, a team changing a governed tag, the dry-run plan that would
-repair it, the timer repairing it, and what all of it cost in ARM requests. Exits non-zero if any
-demo data product is not governed at the end.
+It starts the local Azure (ARM, managed identity, Event Grid, Purview, Azurite) and the local
+Functions host serving function_app, subscribes the host to both landing zones' events, and then acts
+as a platform engineer and product teams would, through the official SDKs: creates data products
+(one with storage, SQL and Cosmos DB, one with an Azure ML workspace, one recognised by its team's
+tags) and a group that is not a data product. Events flow emulator → host → function → SDK →
+emulator while the demo prints them. Then it shows, per data product, one condition per aspect
+(tags, visualization, rbac, policy, purview), the grants and groups the app made, a team retagging
+its product to make another domain pay (a conflict, repaired), drift whose event was lost (the
+dry-run plan, the timer repairing it), and what a governed estate costs: zero writes. Exits non-zero
+if any demo data product is not governed at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -21,24 +23,29 @@ from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
+from azure.mgmt.authorization.aio import AuthorizationManagementClient
+from azure.mgmt.resource.policy.aio import PolicyClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
 from emulator.client import Delivery, EmulatorControl
 from emulator.host import HostEndpoints, start_host
 from emulator.process import EmulatorEndpoints, start_emulator
-from shared.aspects.tags import cross_charging_tags
-from shared.config import load_config
-from shared.model import DataProduct
+from emulator.scenario import AMER, EMEA, define_initiatives, prepare_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "governance.example.yaml"
-EMEA = "11111111-1111-1111-1111-111111111111"
-AMER = "22222222-2222-2222-2222-222222222222"
 TEAM_CLIENT_ID = "0b0e7a11-7ea4-4a11-9e11-00000000feed"  # a user-assigned identity of a product team
+ROLE_NAMES = {
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "f6c7c914-8db3-469d-8ca1-694a8f32e121": "AzureML Data Scientist",
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
+}
 
 
 @dataclass(frozen=True)
@@ -46,29 +53,64 @@ class DemoGroup:
     subscription_id: str
     name: str
     tags: Mapping[str, str]
-    expected: DataProduct | None  # None: not a data product, must stay untouched
+    product: bool  # a data product the app must govern (else: must stay untouched)
+
+
+@dataclass(frozen=True)
+class DemoResource:
+    group: str
+    type: str
+    name: str
+    api_version: str
+    body: Mapping[str, Any]
 
 
 GROUPS = (
-    DemoGroup(EMEA, "lz-emea-reporting-rg", {}, None),
-    DemoGroup(
-        EMEA,
+    DemoGroup(EMEA, "dp-sales-orders-rg", {"team": "orders", "app": "order-api"}, True),
+    DemoGroup(EMEA, "dp-sales-forecast-dev-rg", {}, True),
+    DemoGroup(EMEA, "dp-marketing-leads-tst-rg", {"team": "growth"}, True),
+    DemoGroup(EMEA, "churn-analytics", {"DataDomain": "sales", "DataProduct": "churn", "Environment": "dev"}, True),
+    DemoGroup(EMEA, "shared-network-rg", {"owner": "netops"}, False),
+    DemoGroup(AMER, "dp-finance-ledger-rg", {"team": "ledger"}, True),
+)
+RESOURCES = (
+    DemoResource(
         "dp-sales-orders-rg",
-        {"team": "orders", "app": "order-api"},
-        DataProduct("lz-emea", "sales", "orders", "prd"),
+        "Microsoft.Storage/storageAccounts",
+        "stsalesorders",
+        "2023-05-01",
+        {
+            "location": "westeurope",
+            "kind": "StorageV2",
+            "sku": {"name": "Standard_LRS"},
+            "properties": {"isHnsEnabled": True},
+        },
     ),
-    DemoGroup(EMEA, "dp-sales-forecast-dev-rg", {}, DataProduct("lz-emea", "sales", "forecast", "dev")),
-    DemoGroup(
-        EMEA, "dp-marketing-leads-tst-rg", {"team": "growth"}, DataProduct("lz-emea", "marketing", "leads", "tst")
+    DemoResource(
+        "dp-sales-orders-rg",
+        "Microsoft.Sql/servers",
+        "sql-sales-orders",
+        "2021-11-01",
+        {"location": "westeurope", "properties": {"administratorLogin": "orders", "version": "12.0"}},
     ),
-    DemoGroup(
-        EMEA,
-        "churn-analytics",
-        {"DataDomain": "sales", "DataProduct": "churn", "Environment": "dev"},
-        DataProduct("lz-emea", "sales", "churn", "dev"),
+    DemoResource(
+        "dp-sales-orders-rg",
+        "Microsoft.DocumentDB/databaseAccounts",
+        "cosmos-sales-orders",
+        "2024-08-15",
+        {
+            "location": "westeurope",
+            "kind": "GlobalDocumentDB",
+            "properties": {"databaseAccountOfferType": "Standard", "locations": [{"locationName": "westeurope"}]},
+        },
     ),
-    DemoGroup(EMEA, "shared-network-rg", {"owner": "netops"}, None),
-    DemoGroup(AMER, "dp-finance-ledger-rg", {"team": "ledger"}, DataProduct("lz-amer", "finance", "ledger", "prd")),
+    DemoResource(
+        "dp-sales-forecast-dev-rg",
+        "Microsoft.MachineLearningServices/workspaces",
+        "mlw-forecast-dev",
+        "2024-04-01",
+        {"location": "westeurope", "identity": {"type": "SystemAssigned"}, "properties": {}},
+    ),
 )
 
 
@@ -78,150 +120,154 @@ def say(text: str = "") -> None:
 
 def heading(text: str) -> None:
     say()
-    say(f"== {text} " + "=" * max(0, 90 - len(text)))
-
-
-def print_new_deliveries(control: EmulatorControl, seen: set[tuple[str, str]]) -> None:
-    for delivery in control.deliveries():
-        key = (delivery.event_id, delivery.subscription_name)
-        if key in seen or delivery.outcome == "pending":
-            continue
-        seen.add(key)
-        say(f"  event {describe_delivery(delivery)}")
+    say(f"== {text} " + "=" * max(0, 96 - len(text)))
 
 
 def describe_delivery(delivery: Delivery) -> str:
     subject = delivery.subject.split("/resourceGroups/", 1)[-1].split("/resourcegroups/", 1)[-1]
-    return f"{delivery.operation_name:<56} {subject:<60} → {delivery.outcome} (attempt {delivery.attempts})"
+    return f"{delivery.operation_name:<54} {subject[:58]:<58} → {delivery.outcome} (attempt {delivery.attempts})"
 
 
-class FunctionLog:
-    """The app's own log records from the host's log, printed once each."""
+class Watcher:
+    """Prints Event Grid deliveries and the app's own log lines as they happen."""
 
-    def __init__(self, host: HostEndpoints) -> None:
+    def __init__(self, control: EmulatorControl, host: HostEndpoints) -> None:
+        self._control = control
         self._host = host
+        self._seen: set[tuple[str, str]] = set()
         self._printed = 0
 
-    def print_new(self) -> None:
+    def deliveries(self) -> None:
+        for delivery in self._control.deliveries():
+            key = (delivery.event_id, delivery.subscription_name)
+            if key in self._seen or delivery.outcome == "pending":
+                continue
+            self._seen.add(key)
+            say(f"  event {describe_delivery(delivery)}")
+
+    def function_log(self, *, only_reconciles: bool = True) -> None:
         lines = self._host.log_text().splitlines()
-        in_app_record = False
         for line in lines[self._printed :]:
-            if line.startswith("["):
-                in_app_record = " dpgov." in line and "]: " in line
-                if in_app_record:
-                    say(f"  function {line.split(']: ', 1)[1]}")
-            elif in_app_record:
-                say(f"           {line}")
+            if " dpgov." in line and "]: " in line:
+                message = line.split("]: ", 1)[1]
+                if only_reconciles and " acknowledged: " in message:
+                    continue
+                say(f"  function {message[:220]}{'…' if len(message) > 220 else ''}")
         self._printed = len(lines)
 
-
-def watch_events(control: EmulatorControl, seen: set[tuple[str, str]], timeout: float = 30.0) -> None:
-    """Print deliveries as they complete until Event Grid has nothing left in flight."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        print_new_deliveries(control, seen)
-        if not any(d.outcome == "pending" for d in control.deliveries()):
-            time.sleep(0.3)  # the app's own tag writes raise events too; let them arrive
-            if not any(d.outcome == "pending" for d in control.deliveries()):
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until Event Grid has nothing in flight (the app's own writes raise events too)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._control.wait_for_deliveries_idle(timeout=max(1.0, deadline - time.monotonic()))
+            time.sleep(0.5)
+            if not any(d.outcome == "pending" for d in self._control.deliveries()):
                 break
-        time.sleep(0.1)
-    control.wait_for_deliveries_idle(timeout=max(1.0, deadline - time.monotonic()))
-    print_new_deliveries(control, seen)
+        self.deliveries()
 
 
-async def create_groups(endpoints: EmulatorEndpoints, groups: Sequence[DemoGroup]) -> None:
+async def create(endpoints: EmulatorEndpoints, groups: Sequence[DemoGroup], resources: Sequence[DemoResource]) -> None:
     async with DefaultAzureCredential() as credential:
-        for subscription_id in {group.subscription_id for group in groups}:
-            async with ResourceManagementClient(
-                credential, subscription_id, base_url=endpoints.url, connection_verify=str(endpoints.ca_bundle)
-            ) as client:
+        for subscription_id in sorted({group.subscription_id for group in groups}):
+            async with ResourceManagementClient(credential, subscription_id, base_url=endpoints.url) as client:
                 for group in (g for g in groups if g.subscription_id == subscription_id):
                     await client.resource_groups.create_or_update(
                         group.name, {"location": "westeurope", "tags": dict(group.tags)}
                     )
-                    say(f"  created {group.name} in {subscription_id[:8]}… tags={dict(group.tags)}")
-                if subscription_id == EMEA:
-                    storage = (
-                        f"/subscriptions/{EMEA}/resourceGroups/dp-sales-orders-rg"
-                        "/providers/Microsoft.Storage/storageAccounts/stsalesorders"
-                    )
+                    say(f"  created group {group.name} ({subscription_id[:8]}…) tags={dict(group.tags)}")
+                for resource in (r for r in resources if subscription_id == EMEA):
+                    group_id = f"/subscriptions/{EMEA}/resourceGroups/{resource.group}"
+                    rid = f"{group_id}/providers/{resource.type}/{resource.name}"
                     poller = await client.resources.begin_create_or_update_by_id(
-                        storage,
-                        {"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}},
-                        api_version="2023-05-01",
+                        rid, dict(resource.body), api_version=resource.api_version
                     )
                     await poller.result()
-                    say("  created storage account stsalesorders in dp-sales-orders-rg")
+                    say(f"  created {resource.type.split('/')[-1][:-1]} {resource.name} in {resource.group}")
 
 
-async def read_tags(endpoints: EmulatorEndpoints) -> dict[str, dict[str, str]]:
-    tags: dict[str, dict[str, str]] = {}
-    async with DefaultAzureCredential() as credential:
-        for subscription_id in (EMEA, AMER):
-            async with ResourceManagementClient(
-                credential, subscription_id, base_url=endpoints.url, connection_verify=str(endpoints.ca_bundle)
-            ) as client:
-                async for group in client.resource_groups.list():
-                    tags[group.name or ""] = dict(group.tags or {})
-    return tags
-
-
-async def team_edits_tags(endpoints: EmulatorEndpoints, group: str, tags: Mapping[str, str]) -> None:
+async def team_retags(endpoints: EmulatorEndpoints, group: str, tags: Mapping[str, str]) -> None:
     """A product team edits tags with its own identity (as the portal's tag blade would)."""
     async with (
         ManagedIdentityCredential(client_id=TEAM_CLIENT_ID) as credential,
-        ResourceManagementClient(
-            credential, EMEA, base_url=endpoints.url, connection_verify=str(endpoints.ca_bundle)
-        ) as client,
+        ResourceManagementClient(credential, EMEA, base_url=endpoints.url) as client,
     ):
         patch = TagsPatchResource(operation="Merge", properties=Tags(tags=dict(tags)))
-        scope = f"/subscriptions/{EMEA}/resourceGroups/{group}"
-        await (await client.tags.begin_update_at_scope(scope, patch)).result()
+        await (await client.tags.begin_update_at_scope(f"/subscriptions/{EMEA}/resourceGroups/{group}", patch)).result()
         say(f"  the team (its own identity) merged {dict(tags)} into {group}")
 
 
-def governed_table(tags_by_group: Mapping[str, Mapping[str, str]]) -> tuple[str, list[str]]:
-    config = load_config(CONFIG_PATH)
-    governed_names = {name.lower() for name in config.tags.model_dump().values()}
-    rows = [("RESOURCE GROUP", "DOMAIN/PRODUCT", "ENV", "COST CENTRE", "OWNER", "TEAM TAGS", "STATUS")]
-    problems: list[str] = []
-    for group in GROUPS:
-        tags = tags_by_group.get(group.name, {})
-        lowered = {name.lower(): value for name, value in tags.items()}
-        team = {name: value for name, value in tags.items() if name.lower() not in governed_names}
-        if group.expected is None:
-            status = "untouched" if tags == dict(group.tags) else "CHANGED (unexpected)"
-            if tags != dict(group.tags):
-                problems.append(f"{group.name} is not a data product but its tags changed")
-            rows.append((group.name, "-", "-", "-", "-", json.dumps(tags), status))
-            continue
-        wanted = cross_charging_tags(config, group.expected)
-        missing = [name for name, value in wanted.items() if lowered.get(name.lower()) != value]
-        status = "governed" if not missing else f"NOT GOVERNED ({', '.join(missing)})"
-        if missing:
-            problems.append(f"{group.name}: {', '.join(missing)} missing or wrong")
-        lost = [name for name in group.tags if name.lower() not in governed_names and name not in tags]
-        if lost:
-            problems.append(f"{group.name}: team tags lost: {lost}")
+async def show_governance(endpoints: EmulatorEndpoints, control: EmulatorControl) -> None:
+    """What the app made, read back through the SDKs and Purview's state."""
+    async with (
+        DefaultAzureCredential() as credential,
+        ResourceManagementClient(credential, EMEA, base_url=endpoints.url) as arm,
+        AuthorizationManagementClient(credential, EMEA, base_url=endpoints.url) as authorization,
+        PolicyClient(credential, EMEA, base_url=endpoints.url) as policy,
+    ):
+        for group in ("lz-emea-reporting-rg", "dp-sales-orders-viz-rg"):
+            found = await arm.resource_groups.get(group)
+            say(f"  group {group:<26} tags={dict(found.tags or {})}")
+        for scope in (
+            "lz-emea-reporting-rg",
+            "dp-sales-orders-viz-rg",
+            "dp-sales-orders-rg",
+            "dp-sales-forecast-dev-rg/providers/Microsoft.MachineLearningServices/workspaces/mlw-forecast-dev",
+            "dp-sales-orders-rg/providers/Microsoft.Storage/storageAccounts/stsalesorders",
+        ):
+            full = f"/subscriptions/{EMEA}/resourceGroups/{scope}"
+            async for item in authorization.role_assignments.list_for_scope(full, filter="atScope()"):
+                if (item.scope or "").lower() == full.lower():
+                    role = ROLE_NAMES.get(str(item.role_definition_id).rsplit("/", 1)[-1], item.role_definition_id)
+                    say(f"  grant {role:<24} → {item.principal_type} {item.principal_id} on {scope.split('/')[-1]}")
+        assignment = (
+            await policy.policy_assignments.get(
+                f"/subscriptions/{EMEA}/resourceGroups/dp-sales-orders-rg", "dpgov-sales-baseline"
+            )
+        ).as_dict()
+        say(
+            f"  policy {assignment['name']} → {assignment['properties']['policyDefinitionId'].rsplit('/', 1)[-1]}"
+            f", identity {assignment['identity']['principalId']} in {assignment['location']}"
+        )
+    purview = control.purview()
+    say(f"  purview collections: {', '.join(sorted(c.name for c in purview.collections))}")
+    for source in purview.data_sources:
+        scans = ", ".join(f"{scan.name}{' + trigger' if scan.has_trigger else ''}" for scan in source.scans) or "-"
+        say(f"  purview source {source.name} ({source.kind}) in {source.collection}; scans: {scans}")
+    for entity in purview.entities:
+        say(f"  purview entity {entity.type_name} {entity.qualified_name} in {entity.collection_id} ({entity.status})")
+
+
+def product_table(host: HostEndpoints) -> tuple[str, list[str]]:
+    """``GET /api/dataproducts``: one row per product, one column per aspect."""
+    inventory = requests.get(f"{host.url}/api/dataproducts", timeout=120).json()
+    products = inventory["data_products"]
+    aspects = [c["aspect"] for c in products[0]["conditions"]] if products else []
+    rows = [("RESOURCE GROUP", "DOMAIN/PRODUCT", "ENV", *(a.upper() for a in aspects))]
+    problems = []
+    for product in sorted(products, key=lambda p: p["resource_group"]):
+        statuses = {c["aspect"]: c["status"] for c in product["conditions"]}
         rows.append(
             (
-                group.name,
-                f"{group.expected.domain}/{group.expected.product}",
-                lowered.get("environment", ""),
-                lowered.get("costcenter", ""),
-                lowered.get("owner", ""),
-                json.dumps(team),
-                status,
+                product["resource_group"],
+                f"{product['domain']}/{product['product']}",
+                product["environment"],
+                *(statuses.get(a, "-") for a in aspects),
             )
         )
+        bad = [a for a, s in statuses.items() if s not in {"compliant", "blocked"}]
+        if bad:
+            problems.append(f"{product['resource_group']}: {', '.join(f'{a}={statuses[a]}' for a in bad)}")
+    wanted = {g.name for g in GROUPS if g.product}
+    missing = wanted - {p["resource_group"] for p in products}
+    problems += [f"{name} is not governed" for name in sorted(missing)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    text = "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
-    return text, problems
+    table = "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+    return table, problems
 
 
 def main() -> int:
     started = time.monotonic()
-    heading("Starting the local Azure emulator and the local Functions host")
+    heading("Starting the local Azure (ARM, identity, Event Grid, Purview, Azurite) and the Functions host")
     with ExitStack() as stack:
         ca_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dpgov-demo-")))
         endpoints = stack.enter_context(start_emulator(ca_dir=ca_dir))
@@ -232,9 +278,22 @@ def main() -> int:
             "DPGOV_IDENTITY_OBJECT_ID": control.identity().principal_id,
         }
         host = stack.enter_context(start_host(app="function_app:app", env=environment, cwd=ROOT))
-        say(f"  emulator (ARM, managed identity, Event Grid): {endpoints.url}")
-        say(f"  functions host (function_app.py):             {host.url}")
+        say(f"  local Azure: {endpoints.url}   Purview: {environment.get('DPGOV_PURVIEW_ENDPOINT', '-')}")
+        say(f"  functions host (function_app.py): {host.url}")
+        # The demo process is the platform engineer's workstation: same credential chain as the app.
+        os.environ.update({k: v for k, v in environment.items() if k.startswith("IDENTITY_")})
+
+        heading("What the platform team has in place: principals, a management group, the sales initiative")
         control.seed_subscriptions([EMEA, AMER])
+        prepare_directory(control)
+
+        async def platform() -> None:
+            async with DefaultAzureCredential() as credential:
+                await define_initiatives(credential, endpoints.url)
+
+        asyncio.run(platform())
+        say("  Entra: sales data scientists, sales report authors (groups), the Power BI gateway (service principal)")
+        say("  management group mg-contoso-data: both landing zones; initiative dpgov-sales-baseline defined there")
         webhook = f"{host.url}/runtime/webhooks/eventgrid?functionName=on_resource_event"
 
         def subscribe(subscription_id: str) -> None:
@@ -247,64 +306,75 @@ def main() -> int:
 
         for subscription_id in (EMEA, AMER):
             subscribe(subscription_id)
-        say("  Event Grid subscriptions on both landing-zone subscriptions → on_resource_event (handshake done)")
+        say("  Event Grid: both landing-zone subscriptions → on_resource_event (handshake done)")
 
-        # The demo process is the platform engineer's workstation: same credential chain as the app.
-        os.environ.update({k: v for k, v in environment.items() if k.startswith("IDENTITY_")})
+        heading("Product teams create their data products (through the SDK)")
+        asyncio.run(create(endpoints, GROUPS, RESOURCES))
+        watcher = Watcher(control, host)
 
-        heading("A platform engineer creates resource groups in two landing zones (through the SDK)")
-        asyncio.run(create_groups(endpoints, GROUPS))
+        heading("Events arriving at the function, and what it decided (one line per reconcile)")
+        watcher.settle()
+        watcher.function_log()
 
-        heading("Subscription events arriving at the function (Event Grid → host → on_resource_event)")
-        seen: set[tuple[str, str]] = set()
-        function_log = FunctionLog(host)
-        watch_events(control, seen)
-        say("  -- what the function decided (host log) --")
-        function_log.print_new()
-
-        heading("The governed result (read back through the SDK)")
-        table, problems = governed_table(asyncio.run(read_tags(endpoints)))
+        heading("The governed estate: GET /api/dataproducts — one condition per aspect")
+        table, problems = product_table(host)
         say(table)
+        say("  (blocked: Purview registered the SQL server and the Cosmos DB account but needs a person: see below)")
+        report = requests.post(
+            f"{host.url}/api/dataproducts/{EMEA}/dp-sales-orders-rg/sync", params={"dryRun": "true"}, timeout=60
+        ).json()
+        for condition in report["conditions"]:
+            for finding in condition.get("findings", []):
+                say(f"  {condition['aspect']} {finding['kind']}: {finding['message'][:180]}")
 
-        heading("Drift (1): the orders team overwrites the governed CostCenter tag")
-        asyncio.run(team_edits_tags(endpoints, "dp-sales-orders-rg", {"CostCenter": "CC-TEAM-GUESS"}))
-        watch_events(control, seen)
-        function_log.print_new()
-        say("  → repaired by the event itself: a tag change by another identity reconciles the group")
+        heading("What the app made (read back through the SDKs)")
+        asyncio.run(show_governance(endpoints, control))
 
-        heading("Drift (2): a change whose event never arrives (Event Grid subscription paused)")
+        heading("A team retags its product to make another domain pay (the identity is pinned)")
+        asyncio.run(team_retags(endpoints, "churn-analytics", {"DataDomain": "finance", "CostCenter": "CC-3001"}))
+        watcher.settle()
+        watcher.function_log()
+        churn = requests.post(
+            f"{host.url}/api/dataproducts/{EMEA}/churn-analytics/sync", params={"dryRun": "true"}, timeout=60
+        ).json()
+        domain, outcome = churn["data_product"]["domain"], churn["outcome"]
+        say(f"  churn-analytics now: domain={domain}, outcome={outcome} (repaired by its own event)")
+
+        heading("Drift whose event never arrives (Event Grid subscription paused)")
         control.remove_event_subscription(f"dpgov-{EMEA[:8]}")
-        asyncio.run(team_edits_tags(endpoints, "dp-marketing-leads-tst-rg", {"Owner": "someone@contoso.com"}))
+        asyncio.run(team_retags(endpoints, "dp-marketing-leads-tst-rg", {"Owner": "someone@contoso.com"}))
         subscribe(EMEA)
-        plan = requests.post(f"{host.url}/api/sync", params={"dryRun": "true"}, timeout=60).json()
+        plan = requests.post(f"{host.url}/api/sync", params={"dryRun": "true"}, timeout=120).json()
         say(f"  POST /api/sync?dryRun=true → {plan['summary']['planned']} group(s) would change:")
         for group in plan["groups"]:
             for action in group["plan"]:
-                say(f"    {group['resource_group']}: {action['kind']} {action['tags']}")
+                say(f"    {group['resource_group']}: {action['aspect']} {action['kind']}")
         control.clear_requests()
-        timer = requests.post(f"{host.url}/admin/functions/reconcile", json={"input": ""}, timeout=120)
+        timer = requests.post(f"{host.url}/admin/functions/reconcile", json={"input": ""}, timeout=300)
         summary = control.request_summary()
-        say(
-            f"  timer 'reconcile' → HTTP {timer.status_code}: {summary.reads} reads, {summary.writes} writes, "
-            f"{summary.sequential_round_trips} sequential round trips"
-        )
-        watch_events(control, seen)
-        function_log.print_new()
-        table, problems = governed_table(asyncio.run(read_tags(endpoints)))
-        say(table)
+        say(f"  timer 'reconcile' → HTTP {timer.status_code}: {summary.writes} ARM writes, {summary.reads} ARM reads")
+        watcher.settle()
 
         heading("A governed estate costs nothing: the timer again")
         control.clear_requests()
-        requests.post(f"{host.url}/admin/functions/reconcile", json={"input": ""}, timeout=120)
+        requests.post(f"{host.url}/admin/functions/reconcile", json={"input": ""}, timeout=300)
         summary = control.request_summary()
-        say(f"  {summary.reads} reads (one list per subscription), {summary.writes} writes")
+        say(
+            f"  ARM: {summary.reads} reads (one list per subscription and kind), {summary.writes} writes; "
+            f"Purview: {summary.purview_reads} reads, {summary.purview_writes} writes"
+        )
+        if summary.writes or summary.purview_writes:
+            problems.append("the second timer run wrote something")
 
         heading("Result")
+        table, end_problems = product_table(host)
+        problems += end_problems
+        say(table)
         if problems:
             for problem in problems:
                 say(f"  FAIL {problem}")
             return 1
-        products = sum(1 for group in GROUPS if group.expected is not None)
+        products = sum(1 for group in GROUPS if group.product)
         say(
             f"  all {products} demo data products governed; other groups untouched ({time.monotonic() - started:.1f} s)"
         )

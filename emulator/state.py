@@ -1,7 +1,8 @@
 """Everything the emulator knows, in one object owned by the running app (no module globals).
 
 ``reset`` returns it to a blank slate — no subscriptions, no faults, no latency, no throttling, an
-empty request log, no event subscriptions, no tables, queues or blob containers in Azurite, a new
+empty request log, no event subscriptions, no tables, queues or blob containers in Azurite, no role
+or policy assignments, custom definitions, remediations, management groups or added principals, a new
 Purview account holding only its root collection (and its ARM resource in a platform subscription
 of its own) — while
 the CA, the token signing key and the identity secret survive, so credentials already holding a
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from .arm.access import AccessState
 from .arm.faults import FaultInjector
 from .arm.lro import DeletionJobs
 from .arm.providers import build_registry
-from .arm.providers.purview import place_home_account
+from .arm.providers.purview import account_principals, place_home_account
 from .arm.store import Store
 from .arm.throttling import Throttle
 from .eventgrid.publisher import EventGridPublisher
@@ -32,7 +34,9 @@ from .storage.reset import StorageReset
 __all__ = [
     "DEFAULT_LRO_RETRY_AFTER",
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_PRINCIPAL_REPLICATION_DELAY",
     "DEFAULT_PURVIEW_CREATING_GETS",
+    "DEFAULT_REMEDIATION_POLLS",
     "DEFAULT_TENANT_ID",
     "STATE_KEY",
     "EmulatorState",
@@ -47,6 +51,10 @@ DEFAULT_LRO_RETRY_AFTER = 1
 # A new Purview collection answers "Creating" to this many GETs before "Succeeded" (a real one did for ~1 s).
 DEFAULT_PURVIEW_CREATING_GETS = 1
 DEFAULT_TENANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://dpgov.invalid/emulator/tenant"))
+# Seconds a principal added to the directory stays invisible to ARM (PrincipalNotFound); 0 = at once.
+DEFAULT_PRINCIPAL_REPLICATION_DELAY = 0.0
+# GETs that find a new remediation still Evaluating before one finds it Succeeded.
+DEFAULT_REMEDIATION_POLLS = 1
 
 
 @dataclass
@@ -57,6 +65,8 @@ class Settings:
     latency_ms: float = 0.0
     lro_retry_after: int = DEFAULT_LRO_RETRY_AFTER
     purview_creating_gets: int = DEFAULT_PURVIEW_CREATING_GETS
+    principal_replication_delay: float = DEFAULT_PRINCIPAL_REPLICATION_DELAY
+    remediation_polls: int = DEFAULT_REMEDIATION_POLLS
 
 
 class EmulatorState:
@@ -83,6 +93,7 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+        self.access = self._access()
         # Set once Azurite serves (absent with --no-storage): reset empties it too.
         self.storage: StorageReset | None = None
         # The emulated Purview account (absent with --no-purview), created by the emulator's identity.
@@ -91,6 +102,14 @@ class EmulatorState:
             if purview_account is not None
             else None
         )
+
+    def _access(self) -> AccessState:
+        """Role and policy state, whose directory also lists the Purview accounts' identities."""
+
+        def purview_identities() -> list[tuple[str, str]]:
+            return [(p.principal_id, p.display_name) for p in account_principals(self)]
+
+        return AccessState(self.issuer, others=purview_identities)
 
     async def reset(self) -> None:
         self.deletions.cancel_all()
@@ -101,6 +120,7 @@ class EmulatorState:
         self.throttle = Throttle()
         self.requests = RequestLog()
         self.deletions = DeletionJobs(self.store, self.publisher)
+        self.access = self._access()
         if self.purview is not None:
             self.purview.reset()
             place_home_account(self)

@@ -27,7 +27,7 @@ import azure.functions as func
 from shared.config import RESOURCE_GROUP_NAME_PATTERN, SUBSCRIPTION_ID_PATTERN, ConfigError
 from shared.engine import EngineProvider
 from shared.errors import describe, is_transient
-from shared.ledger import UnpinRefused, unpin
+from shared.ledger import UnpinRefused
 from shared.model import GroupRef
 from shared.reconciler import TransientFailure
 from shared.report import EstateReport, Outcome
@@ -147,13 +147,15 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
         ref = group_from_route(req)
         engine = await provider.engine()
         try:
-            removed = await unpin(engine.ledger, ref)
+            removed = await engine.reconciler.unpin(ref)
         except UnpinRefused as refused:
             return error_response(409, "UnpinRefused", str(refused))
         if removed is None:
             return error_response(404, "PinNotFound", f"{ref}: no pinned identity")
-        log.warning("%s: pinned identity %s removed by an operator", ref, removed.product.to_dict())
-        return json_response({"unpinned": removed.product.to_dict(), "resource_group": ref.name})
+        product = removed.product.to_dict() if removed.product else None
+        log.warning("%s: pinned identity %s removed by an operator", ref, product)
+        status = 502 if removed.outcome is Outcome.FAILED else 200
+        return json_response({"unpinned": product, "resource_group": ref.name, "retired": removed.to_dict()}, status)
 
     @bp.function_name("sync_all")
     @bp.route(route="sync", methods=["POST"])

@@ -22,7 +22,7 @@ from pathlib import Path
 from shared.abac import rbac_condition
 from shared.config import ConfigError, json_schema, load_config
 from shared.engine import open_engine
-from shared.ledger import UnpinRefused, unpin
+from shared.ledger import UnpinRefused
 from shared.model import GroupRef
 from shared.report import EstateReport, GroupReport, Outcome, render_table
 from shared.settings import Settings
@@ -69,12 +69,15 @@ async def _unpin(arguments: argparse.Namespace) -> int:
     ref = GroupRef(arguments.subscription.lower(), arguments.group)
     async with open_engine(settings) as engine:
         try:
-            removed = await unpin(engine.ledger, ref)
+            removed = await engine.reconciler.unpin(ref)
         except UnpinRefused as refused:
             print(refused, file=sys.stderr)
             return 1
-    if removed is None:
+    if removed is None or removed.product is None:
         print(f"{ref}: no pinned identity", file=sys.stderr)
+        return 1
+    if removed.outcome is Outcome.FAILED:
+        print(render_table([removed]), file=sys.stderr)
         return 1
     product = removed.product
     pinned = f"{product.domain}/{product.product} ({product.environment})"

@@ -37,11 +37,13 @@ GOVERNED_OPERATIONS = frozenset(
         "microsoft.authorization/policyassignments/delete",
     }
 )
-# Writes that never change what the app governs (deployments raise their resources' own events).
+# Writes that never change what the app governs: deployments raise their resources' own events, and
+# remediation tasks (the app starts them itself) only change resources, which raise their own.
 IGNORED_OPERATION_PREFIXES = (
     "microsoft.resources/tags/",
     "microsoft.authorization/",
     "microsoft.resources/deployments/",
+    "microsoft.policyinsights/",
 )
 _GROUP_TAGS_SUFFIX = "/providers/microsoft.resources/tags/default"
 OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")

@@ -80,24 +80,4 @@ def utc_now() -> datetime.datetime:
 
 
 class UnpinRefused(Exception):
-    """The record cannot be unpinned: it is not a tag pin, or the app created things for it."""
-
-
-async def unpin(ledger: Ledger, ref: GroupRef) -> LedgerRecord | None:
-    """Remove a tag-recognised product's pinned identity (an operator action, never a tag edit).
-
-    The next reconcile classifies the group from its tags again and pins what they say then. Returns
-    the removed record, or None when there was no pin. Refuses a name-recognised product (its name is
-    its identity) and a product the app created artefacts for outside its group (retire those first,
-    or they would be left behind under the old identity).
-    """
-    record = await ledger.get(ref)
-    if record is None:
-        return None
-    if record.source != "tags":
-        raise UnpinRefused(f"{ref}: the identity comes from the group's name; there is no pin to remove")
-    if record.artifacts:
-        held = ", ".join(f"{a.aspect} {a.kind} {a.id}" for a in record.artifacts)
-        raise UnpinRefused(f"{ref}: the app created artefacts under the pinned identity ({held}); retire them first")
-    await ledger.delete(ref)
-    return record
+    """The record cannot be unpinned: the product's identity comes from its group's name."""

@@ -39,7 +39,7 @@ from shared.config import GovernanceConfig, LandingZone
 from shared.correlation import reconcile_id
 from shared.errors import describe, disposition, is_azure_error
 from shared.identity import Identity, resolve_identity
-from shared.ledger import Ledger, LedgerConflict, LedgerRecord, utc_now
+from shared.ledger import Ledger, LedgerConflict, LedgerRecord, UnpinRefused, utc_now
 from shared.model import GroupRef, ObservedGroup, tag_value
 from shared.naming import visualization_owner
 from shared.plan import Plan, combine
@@ -255,6 +255,29 @@ class Reconciler:
             await asyncio.gather(*pending, return_exceptions=True)
             await reads.close()
         return [task.result() for task in tasks] + failure
+
+    # -- the operator's unpin ----------------------------------------------------------------------
+
+    async def unpin(self, ref: GroupRef) -> GroupReport | None:
+        """Remove a tag-recognised product's pin (an operator action, never a tag edit).
+
+        What the app made for the product outside its group under the pinned identity (Purview
+        sources, its catalog entity) is retired first, exactly as for a gone product, then the ledger
+        forgets the product: the next reconcile classifies the group from its tags again, pins what
+        they say then, and governs it under that identity. Returns the retirement's report, or None
+        when there was no pin. Refuses a name-recognised product: its name is its identity.
+        """
+        zone = self._config.landing_zone_for(ref.subscription_id)
+        record = await self._ledger.get(ref)
+        if record is None or zone is None:
+            return None
+        if record.source != "tags":
+            raise UnpinRefused(f"{ref}: the identity comes from the group's name; there is no pin to remove")
+        with reconcile_id(None):
+            report = await self._retire(zone, record, dry_run=False)
+        if report.transient_failure:
+            raise TransientFailure((report,))
+        return report
 
     async def _gone(self, run: _ZoneRun) -> list[LedgerRecord]:
         """Products the ledger knows whose group the (complete) listing no longer holds."""

@@ -6,7 +6,9 @@ resource-group operations and ``/resourceGroups/`` elsewhere) and open-ended in 
 Every request is reduced to an :class:`ArmTarget` — a namespace, a type path and the names given —
 which the provider registry resolves. ARM's own paths without ``/providers/`` (subscriptions, resource
 groups, the resource lists, operation results) are spelled as ``Microsoft.Resources`` types, which is
-what ARM itself calls them. Parsing is pure and knows no resource type.
+what ARM itself calls them. Policy and RBAC also live above subscriptions: at the tenant
+(``/providers/…``) and at a management group (``/providers/Microsoft.Management/managementGroups/{mg}
+/providers/…``). Parsing is pure and knows no resource type.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["RESOURCES_NAMESPACE", "ArmTarget", "ResourceRef", "Scope", "ScopeKind", "parse_arm_path"]
+__all__ = [
+    "MANAGEMENT_NAMESPACE",
+    "RESOURCES_NAMESPACE",
+    "ArmTarget",
+    "ResourceRef",
+    "Scope",
+    "ScopeKind",
+    "parse_arm_path",
+]
 
 RESOURCES_NAMESPACE = "Microsoft.Resources"
-ScopeKind = Literal["tenant", "subscription", "resourceGroup", "resource"]
+MANAGEMENT_NAMESPACE = "Microsoft.Management"
+ScopeKind = Literal["tenant", "managementGroup", "subscription", "resourceGroup", "resource"]
 
 
 @dataclass(frozen=True)
@@ -55,11 +66,12 @@ class ResourceRef:
 
 @dataclass(frozen=True)
 class Scope:
-    """Where a target sits: the tenant, a subscription, a resource group, or a resource in a group."""
+    """Where a target sits: the tenant, a management group, a subscription, a group, or a resource in a group."""
 
     subscription_id: str | None = None
     group: str | None = None
     resource: ResourceRef | None = None
+    management_group: str | None = None
 
     @property
     def kind(self) -> ScopeKind:
@@ -69,6 +81,8 @@ class Scope:
             return "resourceGroup"
         if self.subscription_id is not None:
             return "subscription"
+        if self.management_group is not None:
+            return "managementGroup"
         return "tenant"
 
 
@@ -145,15 +159,27 @@ def _complete(block: ResourceRef) -> bool:
     return len(block.types) == len(block.names)
 
 
+def _is_management_group(block: ResourceRef) -> bool:
+    return (
+        block.namespace.casefold() == MANAGEMENT_NAMESPACE.casefold()
+        and tuple(kind.casefold() for kind in block.types) == ("managementgroups",)
+        and _complete(block)
+    )
+
+
 def _under_providers(scope: Scope, segments: list[str]) -> ArmTarget | None:
-    """``{scope}/providers/…``: a type of a provider, possibly an extension on a resource in a group."""
+    """``{scope}/providers/…``: a type of a provider, possibly an extension on a resource in a group
+    or on a management group."""
     blocks = _provider_blocks(segments)
     if not blocks or len(blocks) > 2:
         return None
     if len(blocks) == 2:
-        if scope.group is None or not _complete(blocks[0]):
+        if scope.kind == "tenant" and _is_management_group(blocks[0]):
+            scope = Scope(management_group=blocks[0].names[0])
+        elif scope.group is None or not _complete(blocks[0]):
             return None
-        scope = Scope(scope.subscription_id, scope.group, blocks[0])
+        else:
+            scope = Scope(scope.subscription_id, scope.group, blocks[0])
     last = blocks[-1]
     return ArmTarget(scope, last.namespace, last.types, last.names)
 

@@ -17,6 +17,7 @@ from ..eventgrid.publisher import EventSubscription, HandshakeError
 from ..purview.control import purview_control_routes
 from ..requestlog import summarize
 from ..state import STATE_KEY, EmulatorState
+from .access_routes import ACCESS_ROUTES
 from .models import (
     EVENT_SCHEMAS,
     DeliverySettings,
@@ -107,6 +108,7 @@ async def get_state(request: web.Request) -> web.StreamResponse:
             "throttling": state.throttle.enabled,
             "eventSubscriptions": [s.to_json() for s in state.publisher.subscriptions()],
             "delivery": state.publisher.settings.to_json(),
+            "access": state.access.dump(state.store),
         }
     )
 
@@ -142,6 +144,16 @@ async def put_settings(request: web.Request) -> web.StreamResponse:
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise BadControlRequest("'purviewCreatingGets' must be a non-negative integer")
         state.settings.purview_creating_gets = count
+    if "principalReplicationDelay" in body:
+        delay = body["principalReplicationDelay"]
+        if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
+            raise BadControlRequest("'principalReplicationDelay' must be a non-negative number (seconds)")
+        state.settings.principal_replication_delay = float(delay)
+    if "remediationPolls" in body:
+        polls = body["remediationPolls"]
+        if not isinstance(polls, int) or isinstance(polls, bool) or polls < 0:
+            raise BadControlRequest("'remediationPolls' must be a non-negative integer")
+        state.settings.remediation_polls = polls
     return _ok(_settings_json(state))
 
 
@@ -152,6 +164,8 @@ def _settings_json(state: EmulatorState) -> dict[str, Any]:
         "latencyMs": settings.latency_ms,
         "lroRetryAfter": settings.lro_retry_after,
         "purviewCreatingGets": settings.purview_creating_gets,
+        "principalReplicationDelay": settings.principal_replication_delay,
+        "remediationPolls": settings.remediation_polls,
     }
 
 
@@ -278,6 +292,7 @@ def add_control_routes(app: web.Application) -> None:
         ("POST", "/deliveries/wait-idle", wait_idle),
         ("PUT", "/delivery", put_delivery),
         *purview_control_routes(),
+        *ACCESS_ROUTES,
     ]
     for method, path, handler in routes:
         app.router.add_route(method, CONTROL_PREFIX + path, _guarded(handler))

@@ -16,10 +16,12 @@ from ..purview.snapshot import PurviewSnapshot
 from .models import (
     Delivery,
     DeliverySettings,
+    DirectoryPrincipal,
     EmulatorIdentity,
     EventSchema,
     FaultRule,
     LoggedRequest,
+    ManagementGroupInfo,
     RequestSummary,
     SeedResource,
     SeedResourceGroup,
@@ -28,11 +30,13 @@ from .models import (
 
 __all__ = [
     "Delivery",
+    "DirectoryPrincipal",
     "EmulatorControl",
     "EmulatorControlError",
     "EmulatorIdentity",
     "FaultRule",
     "LoggedRequest",
+    "ManagementGroupInfo",
     "PurviewSnapshot",
     "RequestSummary",
     "SeedResource",
@@ -79,7 +83,8 @@ class EmulatorControl:
     # -- state -----------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget everything (subscriptions, faults, latency, throttling, logs, event subscriptions)."""
+        """Forget everything (subscriptions, faults, latency, throttling, logs, event subscriptions, role and
+        policy assignments, custom definitions, remediations, management groups, added principals)."""
         self._call("POST", "/reset")
 
     def seed(self, subscriptions: Sequence[SeedSubscription]) -> None:
@@ -153,6 +158,60 @@ class EmulatorControl:
             {"subscriptionId": subscription_id, "resourceGroup": resource_group, "location": location},
         )
         return str(resource["id"])
+
+    def set_principal_replication_delay(self, seconds: float) -> None:
+        """How long a principal added from now on stays invisible to ARM (``PrincipalNotFound``); default 0.
+
+        Applies to principals added through :meth:`add_principal` and to the identities of policy
+        assignments created afterwards.
+        """
+        self._call("PUT", "/settings", {"principalReplicationDelay": seconds})
+
+    def set_remediation_polls(self, polls: int) -> None:
+        """How many GETs find a new remediation ``Evaluating`` before one finds it ``Succeeded`` (default 1)."""
+        self._call("PUT", "/settings", {"remediationPolls": polls})
+
+    # -- directory and management groups ----------------------------------------------------------
+
+    def add_principal(
+        self,
+        principal_id: str,
+        *,
+        principal_type: str,
+        display_name: str | None = None,
+        member_of: Sequence[str] = (),
+    ) -> DirectoryPrincipal:
+        """Add (or replace) a ``User``, ``Group`` or ``ServicePrincipal`` in the tenant's directory.
+
+        ARM sees a new principal only after the replication delay (:meth:`set_principal_replication_delay`).
+        """
+        body = {"type": principal_type, "displayName": display_name, "memberOf": list(member_of)}
+        return DirectoryPrincipal.from_json(self._call("PUT", f"/principals/{principal_id}", body))
+
+    def principals(self) -> list[DirectoryPrincipal]:
+        """Every principal of the directory: added ones, managed identities, policy assignments' identities."""
+        return [DirectoryPrincipal.from_json(item) for item in self._call("GET", "/principals")["value"]]
+
+    def remove_principal(self, principal_id: str) -> None:
+        self._call("DELETE", f"/principals/{principal_id}")
+
+    def add_management_group(
+        self,
+        name: str,
+        *,
+        subscriptions: Sequence[str] = (),
+        parent: str | None = None,
+        display_name: str | None = None,
+    ) -> ManagementGroupInfo:
+        """Create or replace a management group holding ``subscriptions`` (they leave any other group)."""
+        info = ManagementGroupInfo(name, display_name, parent, tuple(subscriptions))
+        return ManagementGroupInfo.from_json(self._call("PUT", f"/managementGroups/{name}", info.to_json()))
+
+    def management_groups(self) -> list[ManagementGroupInfo]:
+        return [ManagementGroupInfo.from_json(item) for item in self._call("GET", "/managementGroups")["value"]]
+
+    def remove_management_group(self, name: str) -> None:
+        self._call("DELETE", f"/managementGroups/{name}")
 
     # -- behaviour -------------------------------------------------------------------------------
 

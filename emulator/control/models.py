@@ -15,11 +15,13 @@ __all__ = [
     "Delivery",
     "DeliveryOutcome",
     "DeliverySettings",
+    "DirectoryPrincipal",
     "EmulatorIdentity",
     "EventSchema",
     "FaultRule",
     "FaultStatus",
     "LoggedRequest",
+    "ManagementGroupInfo",
     "RequestClass",
     "RequestSummary",
     "SeedResource",
@@ -430,3 +432,76 @@ class EmulatorIdentity:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> EmulatorIdentity:
         return cls(str(data["tenantId"]), str(data["principalId"]), str(data["clientId"]))
+
+
+@dataclass(frozen=True)
+class DirectoryPrincipal:
+    """A principal in the emulated tenant's directory (``/_emulator/principals``).
+
+    ``source`` says where it comes from: ``control`` (added by a test), ``managedIdentity`` (the
+    emulator's own identities) or ``policyAssignment`` (a policy assignment's system-assigned
+    identity). ``visible`` is whether ARM sees it yet: a new principal stays invisible (role
+    assignments to it fail with ``PrincipalNotFound``) for the replication delay.
+    """
+
+    id: str
+    type: str
+    display_name: str
+    member_of: Sequence[str] = ()
+    source: str = "control"
+    visible: bool = True
+
+    def to_json(self) -> Json:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "displayName": self.display_name,
+            "memberOf": list(self.member_of),
+            "source": self.source,
+            "visible": self.visible,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DirectoryPrincipal:
+        return cls(
+            id=str(data["id"]),
+            type=str(data["type"]),
+            display_name=str(data.get("displayName") or ""),
+            member_of=tuple(str(group) for group in data.get("memberOf") or ()),
+            source=str(data.get("source") or "control"),
+            visible=bool(data.get("visible", True)),
+        )
+
+
+@dataclass(frozen=True)
+class ManagementGroupInfo:
+    """A management group (``/_emulator/managementGroups``): its parent and the subscriptions directly in it."""
+
+    name: str
+    display_name: str | None = None
+    parent: str | None = None
+    subscriptions: Sequence[str] = ()
+
+    @property
+    def id(self) -> str:
+        return f"/providers/Microsoft.Management/managementGroups/{self.name}"
+
+    def to_json(self) -> Json:
+        return {
+            "name": self.name,
+            "displayName": self.display_name,
+            "parent": self.parent,
+            "subscriptions": list(self.subscriptions),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ManagementGroupInfo:
+        subscriptions = data.get("subscriptions") or []
+        if not isinstance(subscriptions, list) or not all(isinstance(s, str) and s for s in subscriptions):
+            raise ValueError("'subscriptions' must be an array of subscription ids")
+        return cls(
+            name=_req_str(data, "name"),
+            display_name=_opt_str(data.get("displayName"), "displayName"),
+            parent=_opt_str(data.get("parent"), "parent"),
+            subscriptions=tuple(subscriptions),
+        )

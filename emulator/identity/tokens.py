@@ -79,6 +79,12 @@ class TokenIssuer:
             principal_id=str(uuid.uuid5(_NAMESPACE, f"{tenant_id}/system-assigned/principal")),
             client_id=str(uuid.uuid5(_NAMESPACE, f"{tenant_id}/system-assigned/client")),
         )
+        # Every identity a token was issued for exists in the tenant's directory (RBAC can grant it roles).
+        self._issued: dict[str, EmulatorIdentity] = {}
+
+    def known_identities(self) -> list[EmulatorIdentity]:
+        """The system-assigned identity and every user-assigned identity a token was issued for."""
+        return [self.system_identity, *(i for i in self._issued.values() if i != self.system_identity)]
 
     def identity_for(self, selector: Mapping[str, str]) -> EmulatorIdentity:
         """The system-assigned identity, or a stable user-assigned one named by a selector parameter."""
@@ -98,6 +104,7 @@ class TokenIssuer:
         return self.system_identity
 
     def issue(self, resource: str, identity: EmulatorIdentity) -> IssuedToken:
+        self._issued.setdefault(identity.principal_id.casefold(), identity)
         now = int(time.time())
         expires_on = now + TOKEN_LIFETIME_SECONDS
         claims: dict[str, Any] = {

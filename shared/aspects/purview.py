@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, assert_never
 
@@ -58,6 +58,7 @@ from shared.model import (
     ObservedScan,
     ObservedSource,
 )
+from shared.reads import SingleFlight
 
 NAME = "purview"
 ENTITY_TYPE = "dpgov_data_product"
@@ -830,11 +831,9 @@ class PurviewStore(Protocol):
 
     async def delete_scan(self, source: str, scan: str) -> None: ...
 
-    async def ensure_entity_type(self, typedef: Mapping[str, Any]) -> None: ...
-
     async def entity(self, type_name: str, qualified_name: str) -> ObservedEntity | None: ...
 
-    async def upsert_entity(self, entity: Mapping[str, Any], collection: str) -> None: ...
+    async def upsert_entity(self, entity: Mapping[str, Any], typedef: Mapping[str, Any], collection: str) -> None: ...
 
     async def delete_entity(self, type_name: str, qualified_name: str) -> None: ...
 
@@ -914,6 +913,7 @@ class PurviewAspect:
         *,
         collections: Mapping[str, ObservedCollection] | None,
         known_entity: bool = False,
+        policy_of: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> ObservedPurview:
         """The reads that depend on who the product is: its collections, policy, entity, stores."""
         chain = collection_chain(self._config, self._root, subject.product)
@@ -944,7 +944,7 @@ class PurviewAspect:
         qualified = str(desired_entity_name(subject))
         found = await asyncio.gather(
             asyncio.gather(*(self._store.collection(c.name) for c in chain)) if collections is None else _ready(None),
-            self._store.metadata_policy(chain[1].name) if stewards else _ready(None),
+            (policy_of or self._store.metadata_policy)(chain[1].name) if stewards else _ready(None),
             _ready(None) if known_entity else self._store.entity(ENTITY_TYPE, qualified),
             asyncio.gather(*(details(store) for store in stores)),
             asyncio.gather(*(scans_of(source) for source in ours)),
@@ -987,6 +987,9 @@ class PurviewAspect:
         )
         return ZonePurview(self, {c.name.lower(): c for c in collections}, sources, principal, reads)
 
+    async def read_policy(self, collection: str) -> dict[str, Any] | None:
+        return await self._store.metadata_policy(collection)
+
     def diff(self, desired: DesiredPurview, observed: ObservedPurview) -> AspectPlan[PurviewAction]:
         return diff_purview(desired, observed)
 
@@ -1020,8 +1023,7 @@ class PurviewAspect:
                 await store.delete_source(name)
                 return Remember(removed=(action.artifact,))
             case PutEntity(entity=entity, collection=collection):
-                await store.ensure_entity_type(ENTITY_TYPEDEF)
-                await store.upsert_entity(entity, collection)
+                await store.upsert_entity(entity, ENTITY_TYPEDEF, collection)
                 return Remember(added=(action.artifact,))
             case RemoveEntity(qualified_name=qualified_name):
                 await store.delete_entity(ENTITY_TYPE, qualified_name)
@@ -1108,6 +1110,11 @@ class ZonePurview:
         self._sources = sources
         self._principal = principal
         self._reads = reads
+        self._policies: SingleFlight[dict[str, Any] | None] = SingleFlight()
+
+    async def _policy(self, collection: str) -> dict[str, Any] | None:
+        """A domain collection's metadata policy, read once per run however many products share it."""
+        return await self._policies.get(collection.lower(), lambda: self._aspect.read_policy(collection))
 
     async def get(self, target: Target) -> ObservedPurview:
         subject = await target.subject()
@@ -1126,4 +1133,5 @@ class ZonePurview:
             grants,
             collections=self._collections,
             known_entity=recorded,
+            policy_of=self._policy,
         )

@@ -23,7 +23,7 @@ from azure.mgmt.resource.policy.aio import PolicyClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from shared.azure.request_id import ReconcileRequestIdPolicy
-from shared.azure.throttling import ArmRateGate
+from shared.azure.throttling import RateGates
 from shared.settings import Settings
 
 USER_AGENT = "dpgov/0.1"
@@ -101,7 +101,7 @@ class ArmClients:
         self._timeout = timeout_seconds
         self._session = session
         self._clients: dict[tuple[object, str], _Closeable] = {}
-        self._rate_gate = ArmRateGate()
+        self._rate_gates = RateGates()
         self._owned: tuple[aiohttp.ClientSession, AsyncTokenCredential] | None = None
 
     @property
@@ -130,7 +130,7 @@ class ArmClients:
                 transport=self.transport(),
                 user_agent=USER_AGENT,
                 per_call_policies=[ReconcileRequestIdPolicy()],
-                per_retry_policies=[self._rate_gate],
+                per_retry_policies=[self._rate_gates.policy()],
             )
             self._clients[key] = client
         return client  # type: ignore[return-value]  # keyed by its own type

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from azure.core.credentials_async import AsyncTokenCredential
-from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 from azure.purview.administration.account.aio import PurviewAccountClient
 from azure.purview.administration.metadatapolicies.aio import PurviewMetadataPoliciesClient
 from azure.purview.datamap.aio import DataMapClient
@@ -32,7 +32,7 @@ from shared.settings import PurviewSettings
 MAX_IN_FLIGHT = 16
 PURVIEW_ACCOUNT_API_VERSION = "2021-12-01"
 COLLECTION_POLL_ATTEMPTS = 5
-COLLECTION_POLL_DELAY_SECONDS = 0.5
+COLLECTION_POLL_DELAY_SECONDS = 0.2
 
 
 def _collection(body: Mapping[str, Any]) -> ObservedCollection:
@@ -157,9 +157,13 @@ class PurviewClients:
     # -- metadata policies -----------------------------------------------------------------------
 
     async def metadata_policy(self, collection: str) -> dict[str, Any] | None:
+        """The collection's metadata policy; None while the collection does not exist."""
         async with self._gate:
-            async for policy in self._policies.metadata_policy.list_all(collection_name=collection):
-                return dict(policy)
+            try:
+                async for policy in self._policies.metadata_policy.list_all(collection_name=collection):
+                    return dict(policy)
+            except ResourceNotFoundError:
+                return None
         return None
 
     async def put_metadata_policy(self, policy_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -222,7 +226,11 @@ class PurviewClients:
                 return
             except ResourceNotFoundError:
                 pass
-            await self._datamap.type_definition.batch_create({"entityDefs": [dict(typedef)]})
+            try:
+                await self._datamap.type_definition.batch_create({"entityDefs": [dict(typedef)]})
+            except HttpResponseError as error:
+                if error.status_code != 409:  # ATLAS-409-00-001: created meanwhile, which is all we want
+                    raise
 
     async def entity(self, type_name: str, qualified_name: str) -> ObservedEntity | None:
         async with self._gate:
@@ -241,9 +249,25 @@ class PurviewClients:
             collection=entity.get("collectionId"),
         )
 
-    async def upsert_entity(self, entity: Mapping[str, Any], collection: str) -> None:
-        async with self._gate:
-            await self._datamap.entity.create_or_update({"entity": dict(entity)}, collection_id=collection)
+    async def upsert_entity(self, entity: Mapping[str, Any], typedef: Mapping[str, Any], collection: str) -> None:
+        """Upsert by (type, qualifiedName), making sure the type exists first (once per process).
+
+        If the account lost the type since it was ensured (Atlas answers unknown type), ensure it
+        again and retry once.
+        """
+        await self.ensure_entity_type(typedef)
+        ensured = self._typedefs.get(str(typedef["name"]))
+        try:
+            async with self._gate:
+                await self._datamap.entity.create_or_update({"entity": dict(entity)}, collection_id=collection)
+        except HttpResponseError as error:
+            if "ATLAS-404-00-001" not in str(error):
+                raise
+            if self._typedefs.get(str(typedef["name"])) is ensured:  # the first to notice re-ensures
+                self._typedefs.pop(str(typedef["name"]), None)
+            await self.ensure_entity_type(typedef)
+            async with self._gate:
+                await self._datamap.entity.create_or_update({"entity": dict(entity)}, collection_id=collection)
 
     async def delete_entity(self, type_name: str, qualified_name: str) -> None:
         async with self._gate:

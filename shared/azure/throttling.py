@@ -91,14 +91,17 @@ class _Gate:
             self.closed_until = max(self.closed_until, now + (retry_after if retry_after is not None else 1.0))
 
 
-class ArmRateGate(AsyncHTTPPolicy[HttpRequest, AsyncHttpResponse]):
-    """A per-retry pipeline policy shared by all ARM clients of one app instance."""
+class RateGates:
+    """The gates of one app instance, one per (subscription, operation class), shared by every client.
+
+    The state is shared; the pipeline policies are not: azure-core links each policy object into
+    one pipeline (``policy.next``), so each client gets its own ``ArmRateGate`` over these gates.
+    """
 
     def __init__(self) -> None:
-        super().__init__()
         self._gates: dict[tuple[str, str], _Gate] = {}
 
-    def _gate(self, request: HttpRequest) -> tuple[_Gate, str]:
+    def gate(self, request: HttpRequest) -> tuple[_Gate, str]:
         match = _SUBSCRIPTION.search(request.url)
         kind = operation_class(request.method)
         key = (match.group(1).lower() if match else "", kind)
@@ -106,6 +109,21 @@ class ArmRateGate(AsyncHTTPPolicy[HttpRequest, AsyncHttpResponse]):
         if gate is None:
             gate = self._gates[key] = _Gate(REFILL_PER_SECOND[kind], BURST[kind])
         return gate, kind
+
+    def policy(self) -> ArmRateGate:
+        """A new per-retry policy for one client's pipeline, over these shared gates."""
+        return ArmRateGate(self)
+
+
+class ArmRateGate(AsyncHTTPPolicy[HttpRequest, AsyncHttpResponse]):
+    """A per-retry pipeline policy of one client, pacing against the instance's shared gates."""
+
+    def __init__(self, gates: RateGates | None = None) -> None:
+        super().__init__()
+        self._gates = gates if gates is not None else RateGates()
+
+    def _gate(self, request: HttpRequest) -> tuple[_Gate, str]:
+        return self._gates.gate(request)
 
     async def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
         gate, kind = self._gate(request.http_request)

@@ -14,6 +14,9 @@ from typing import Any
 import aiohttp
 import pytest
 from azure.identity.aio import DefaultAzureCredential
+from azure.mgmt.authorization.aio import AuthorizationManagementClient
+from azure.mgmt.policyinsights.aio import PolicyInsightsClient
+from azure.mgmt.resource.policy.aio import PolicyClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from emulator.client import EmulatorControl, SeedSubscription
@@ -83,6 +86,33 @@ async def arm(
     emulator: EmulatorEndpoints, control: EmulatorControl, credential: DefaultAzureCredential
 ) -> AsyncIterator[ResourceManagementClient]:
     async with ResourceManagementClient(credential, SUB, **client_options(emulator)) as client:
+        yield client
+
+
+@pytest.fixture
+async def authorization(
+    emulator: EmulatorEndpoints, control: EmulatorControl, credential: DefaultAzureCredential
+) -> AsyncIterator[AuthorizationManagementClient]:
+    """``azure-mgmt-authorization`` (role assignments and definitions, api-version 2022-04-01)."""
+    async with AuthorizationManagementClient(credential, SUB, **client_options(emulator)) as client:
+        yield client
+
+
+@pytest.fixture
+async def policy(
+    emulator: EmulatorEndpoints, control: EmulatorControl, credential: DefaultAzureCredential
+) -> AsyncIterator[PolicyClient]:
+    """``azure-mgmt-resource-policy`` (definitions, initiatives, assignments, api-version 2026-06-01)."""
+    async with PolicyClient(credential, SUB, **client_options(emulator)) as client:
+        yield client
+
+
+@pytest.fixture
+async def insights(
+    emulator: EmulatorEndpoints, control: EmulatorControl, credential: DefaultAzureCredential
+) -> AsyncIterator[PolicyInsightsClient]:
+    """``azure-mgmt-policyinsights`` (remediations, api-version 2019-07-01)."""
+    async with PolicyInsightsClient(credential, SUB, **client_options(emulator)) as client:
         yield client
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from emulator.arm.paths import ArmTarget, Scope
@@ -60,23 +60,22 @@ async def test_an_unknown_namespace_is_400_invalid_resource_type(
     assert [entry.operation for entry in control.requests_log() if entry.method == "PUT"] == ["Unknown_CreateOrUpdate"]
 
 
-async def test_a_role_assignment_is_refused_until_an_authorization_provider_exists(
+async def test_a_role_assignment_at_an_api_version_authorization_does_not_serve_is_no_registered_provider(
     arm: ResourceManagementClient,
 ) -> None:
     body = {
         "properties": {
-            "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/x",
-            "principalId": "nonsense",
+            "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+            "principalId": "0f8fad5b-d9cb-469f-a165-70867728950e",
         }
     }
 
-    error = await refused(arm, ROLE_ASSIGNMENT, body, "2022-04-01")
+    error = await refused(arm, ROLE_ASSIGNMENT, body, "2021-01-01")
 
-    assert code_of(error) == (400, "InvalidResourceType")
-    with pytest.raises(ResourceNotFoundError) as read:
-        await arm.resources.get_by_id(ROLE_ASSIGNMENT, api_version="2022-04-01")
-    assert read.value.error is not None
-    assert read.value.error.code == "InvalidResourceType"
+    assert code_of(error) == (400, "NoRegisteredProviderFound")
+    assert error.error is not None
+    assert "for type 'roleAssignments'" in str(error.error.message)
+    assert "'2015-07-01, 2017-10-01-preview" in str(error.error.message)
 
 
 async def test_an_unknown_type_in_a_known_namespace_is_invalid_resource_type(arm: ResourceManagementClient) -> None:

@@ -21,6 +21,7 @@ from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from emulator.client import EmulatorControl
 from emulator.host import HostEndpoints, start_host
 from emulator.process import EmulatorEndpoints, start_emulator
+from emulator.scenario import define_initiatives, prepare_directory
 from tests.conftest import CA_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,10 +112,14 @@ def unsubscribe_events(azure: LocalAzure) -> None:
 
 
 @pytest.fixture
-def azure(emulator: EmulatorEndpoints, host: HostEndpoints) -> LocalAzure:
+async def azure(emulator: EmulatorEndpoints, host: HostEndpoints, app_environment: dict[str, str]) -> LocalAzure:
+    """A blank local Azure with what the platform team has in place before dpgov runs."""
     control = EmulatorControl(emulator.url, str(emulator.ca_bundle))
     control.reset()
     control.seed_subscriptions([EMEA, AMER])
+    prepare_directory(control)
+    async with DefaultAzureCredential() as credential:
+        await define_initiatives(credential, app_environment["DPGOV_ARM_ENDPOINT"])
     local = LocalAzure(control, host.url)
     subscribe_events(local)
     control.clear_requests()

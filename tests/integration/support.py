@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
-from emulator.client import EmulatorControl
+from emulator.client import Delivery, EmulatorControl
 from shared.aspects.tags import cross_charging_tags
 from shared.config import load_config
 from shared.model import DataProduct
@@ -30,3 +30,22 @@ def tag_writes(control: EmulatorControl) -> list[str]:
         for entry in control.requests_log()
         if entry.method in {"PUT", "PATCH", "DELETE"} and entry.path.lower().endswith(TAGS_PATH)
     ]
+
+
+def group_writes(control: EmulatorControl, group: str) -> list[Delivery]:
+    """Event Grid deliveries of ``resourceGroups/write`` events about this one group."""
+    return [
+        delivery
+        for delivery in control.deliveries()
+        if delivery.operation_name.lower() == "microsoft.resources/subscriptions/resourcegroups/write"
+        and delivery.subject.lower().endswith(f"/resourcegroups/{group.lower()}")
+    ]
+
+
+def group_reads(control: EmulatorControl, group: str) -> int:
+    """How many times ARM was asked for this group (GET), since the log was last cleared."""
+    return sum(
+        1
+        for entry in control.requests_log()
+        if entry.method == "GET" and entry.path.lower().rstrip("/").endswith(f"/resourcegroups/{group.lower()}")
+    )

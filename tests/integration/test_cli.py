@@ -8,11 +8,15 @@ import pytest
 
 from shared.cli import main
 from tests.integration.conftest import EMEA, LocalAzure
-from tests.integration.support import governed, tag_writes
+from tests.integration.support import tag_writes
 
 
 def test_cli_dry_run_prints_the_plan_and_writes_nothing(azure: LocalAzure, capsys: pytest.CaptureFixture[str]) -> None:
-    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-sales-leads-rg": governed("sales", "leads")})
+    azure.control.seed_groups(EMEA, {"dp-sales-leads-rg": {}})
+    assert main(["sync", "--subscription", EMEA, "--group", "dp-sales-leads-rg"]) == 0
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}})
+    capsys.readouterr()
+    azure.control.clear_requests()
 
     code = main(["sync", "--dry-run", "--json"])
 
@@ -20,7 +24,7 @@ def test_cli_dry_run_prints_the_plan_and_writes_nothing(azure: LocalAzure, capsy
     assert code == 0
     assert report["summary"]["planned"] == 1
     assert report["summary"]["compliant"] == 1
-    assert azure.control.request_summary().writes == 0
+    assert (azure.control.request_summary().writes, azure.control.request_summary().purview_writes) == (0, 0)
 
 
 def test_cli_sync_of_one_group_fixes_it_and_prints_a_table(
@@ -34,4 +38,5 @@ def test_cli_sync_of_one_group_fixes_it_and_prints_a_table(
     assert code == 0
     assert "dp-sales-orders-rg" in table
     assert "changed" in table
+    assert table.splitlines()[0].split()[-6:] == ["TAGS", "VISUALIZATION", "RBAC", "POLICY", "PURVIEW", "DETAIL"]
     assert len(tag_writes(azure.control)) == 1

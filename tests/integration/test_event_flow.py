@@ -13,8 +13,8 @@ import requests
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from emulator.client import FaultRule
-from tests.integration.conftest import EMEA, LocalAzure, subscribe_events
-from tests.integration.support import governed, tag_writes, tags_of
+from tests.integration.conftest import EMEA, LocalAzure, subscribe_events, unsubscribe_events
+from tests.integration.support import governed, group_reads, group_writes, tag_writes, tags_of
 
 GROUP_WRITE = "Microsoft.Resources/subscriptions/resourceGroups/write"
 GROUP_DELETE = "Microsoft.Resources/subscriptions/resourceGroups/delete"
@@ -64,8 +64,7 @@ async def test_new_group_is_tagged_within_one_delivery_and_team_tags_survive(
     assert tags["team"] == "orders"
     for name, value in expected.items():
         assert {k.lower(): v for k, v in tags.items()}[name.lower()] == value
-    group_writes = [d for d in azure.control.deliveries() if d.operation_name.lower() == GROUP_WRITE.lower()]
-    assert [d.attempts for d in group_writes] == [1], "tagged within the first delivery"
+    assert [d.attempts for d in group_writes(azure.control, "dp-sales-orders-rg")] == [1], "within the first delivery"
 
 
 async def test_the_apps_own_tag_write_event_causes_no_further_write(
@@ -75,10 +74,12 @@ async def test_the_apps_own_tag_write_event_causes_no_further_write(
     azure.control.wait_for_deliveries_idle(timeout=15)
 
     assert len(tag_writes(azure.control)) == 1
-    summary = azure.control.request_summary()
-    assert summary.by_operation.get("ResourceGroups_Get") == 1, "the tag-write event is acknowledged without reading"
-    operations = sorted(d.operation_name for d in azure.control.deliveries())
-    assert operations == [GROUP_WRITE, "Microsoft.Resources/tags/write"]
+    assert group_reads(azure.control, "dp-marketing-leads-dev-rg") == 1, "the app's own writes' events read nothing"
+    own = {d.operation_name for d in azure.control.deliveries() if "dp-marketing-leads-dev-rg/providers" in d.subject}
+    assert own == {
+        "Microsoft.Resources/tags/write",
+        "Microsoft.Authorization/policyAssignments/write",
+    }
     assert all(d.outcome == "delivered" for d in azure.control.deliveries())
 
 
@@ -104,8 +105,7 @@ async def test_racing_duplicate_deliveries_converge_on_the_same_tags(
     azure.control.wait_for_deliveries_idle(timeout=15)
 
     assert await tags_of(arm, "dp-sales-forecast-dev-rg") == governed("sales", "forecast", "dev")
-    group_writes = [d for d in azure.control.deliveries() if d.operation_name.lower() == GROUP_WRITE.lower()]
-    assert [d.outcome for d in group_writes] == ["delivered"] * 3
+    assert [d.outcome for d in group_writes(azure.control, "dp-sales-forecast-dev-rg")] == ["delivered"] * 3
     tag_events = [d for d in azure.control.deliveries() if d.operation_name == "Microsoft.Resources/tags/write"]
     assert len(tag_events) == 3 * len(tag_writes(azure.control)), "each of the app's writes raised one event (x3)"
 
@@ -144,16 +144,14 @@ async def test_transient_arm_failure_makes_the_function_raise_and_event_grid_red
     await arm.resource_groups.create_or_update("dp-sales-churn-rg", {"location": "westeurope"})
     azure.control.wait_for_deliveries_idle(timeout=30)
 
-    group_writes = [d for d in azure.control.deliveries() if d.operation_name.lower() == GROUP_WRITE.lower()]
-    assert [(d.attempts, d.outcome) for d in group_writes] == [(2, "delivered")]
+    assert [(d.attempts, d.outcome) for d in group_writes(azure.control, "dp-sales-churn-rg")] == [(2, "delivered")]
     assert await tags_of(arm, "dp-sales-churn-rg") == governed("sales", "churn")
 
 
 async def test_cloud_events_schema_is_handled_like_event_grid_schema(
     azure: LocalAzure, arm: ResourceManagementClient
 ) -> None:
-    azure.control.reset()
-    azure.control.seed_subscriptions([EMEA])
+    unsubscribe_events(azure)
     subscribe_events(azure, schema="CloudEventSchemaV1_0")
     await arm.resource_groups.create_or_update(
         "dp-marketing-campaigns-rg", {"location": "westeurope", "tags": {"a": "b"}}

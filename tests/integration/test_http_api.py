@@ -23,9 +23,13 @@ async def test_sync_one_group_applies_the_plan_and_reports_it(azure: LocalAzure,
         "product": "orders",
         "environment": "prd",
     }
-    assert [action["kind"] for action in report["plan"]] == ["merge_tags"]
-    assert [(c["aspect"], c["status"], c["reason"]) for c in report["conditions"]] == [
-        ("tags", "changed", "Reconciled")
+    assert [action["kind"] for action in report["plan"] if action["aspect"] == "tags"] == ["merge_tags"]
+    assert [(c["aspect"], c["status"]) for c in report["conditions"]] == [
+        ("tags", "changed"),
+        ("visualization", "changed"),
+        ("rbac", "changed"),
+        ("policy", "changed"),
+        ("purview", "changed"),
     ]
     assert report["identity"] == {"source": "name", "pinned": False}
     assert await tags_of(arm, "dp-sales-orders-rg") == {"team": "orders", **governed("sales", "orders")}
@@ -51,20 +55,25 @@ def test_sync_all_then_again_reports_a_compliant_estate_with_zero_writes(azure: 
     azure.control.seed_groups(AMER, {"dp-finance-ledger-rg": {}})
 
     first = azure.post("sync")
+    azure.control.wait_for_deliveries_idle(timeout=30)  # the events of the app's own writes
     azure.control.clear_requests()
     second = azure.post("sync")
 
     assert first.json()["summary"]["changed"] == 3
     assert second.status_code == 200
     assert second.json()["summary"]["compliant"] == 3
-    assert second.json()["summary"]["unclassified"] == 1
-    assert azure.control.request_summary().writes == 0
+    # misc-rg, and the visualization groups the app made: both landing zones', and the dedicated one
+    # of each orders product (the config gives "orders" its own in every environment).
+    assert second.json()["summary"]["unclassified"] == 5
+    summary = azure.control.request_summary()
+    assert (summary.writes, summary.deletes, summary.purview_writes) == (0, 0, 0)
 
 
 def test_inventory_lists_data_products_with_their_compliance(azure: LocalAzure) -> None:
-    azure.control.seed_groups(
-        EMEA, {"dp-sales-orders-rg": governed("sales", "orders"), "dp-sales-leads-rg": {}, "other-rg": {}}
-    )
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "other-rg": {}})
+    assert azure.post(f"dataproducts/{EMEA}/dp-sales-orders-rg/sync").status_code == 200
+    azure.control.seed_groups(EMEA, {"dp-sales-leads-rg": {}})
+    azure.control.clear_requests()
 
     response = azure.get("dataproducts")
 
@@ -78,8 +87,14 @@ def test_inventory_lists_data_products_with_their_compliance(azure: LocalAzure) 
         "data_products": 2,
         "compliant": 1,
         "non_compliant": 1,
-        "unclassified": 1,
-        "conditions": {"tags": {"compliant": 1, "planned": 1}},
+        "unclassified": 3,
+        "conditions": {
+            "tags": {"compliant": 1, "planned": 1},
+            "visualization": {"compliant": 2},
+            "rbac": {"compliant": 1, "planned": 1},
+            "policy": {"compliant": 1, "planned": 1},
+            "purview": {"compliant": 1, "planned": 1},
+        },
     }
     assert azure.get("dataproducts", landingZone="nowhere").status_code == 404
     assert azure.control.request_summary().writes == 0
@@ -127,7 +142,7 @@ def test_health_details_name_what_is_governed(azure: LocalAzure) -> None:
         "status": "ok",
         "landing_zones": ["lz-emea", "lz-amer"],
         "domains": ["finance", "marketing", "sales"],
-        "aspects": ["tags"],
+        "aspects": ["tags", "visualization", "rbac", "policy", "purview"],
         "ledger_table": "dpgovledger",
         "tag_recognition": True,
     }
@@ -144,8 +159,8 @@ def test_azure_rejecting_an_action_is_a_terminal_failure_reported_not_retried(az
     assert response.status_code == 502
     report = response.json()
     assert report["outcome"] == "failed"
-    (result,) = report["results"]
-    assert report["conditions"][0]["status"] == "failed"
+    (result,) = [r for r in report["results"] if r["action"].startswith("tags:")]
+    assert [(c["aspect"], c["status"]) for c in report["conditions"] if c["status"] == "failed"] == [("tags", "failed")]
     assert result["ok"] is False
     assert result["transient"] is False
     assert result["error"].startswith("HTTP 400")
@@ -156,7 +171,9 @@ def test_azure_failing_transiently_answers_503_with_retry_after(azure: LocalAzur
     from emulator.client import FaultRule
 
     azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}})
-    azure.control.set_faults([FaultRule(status=503, rate=1.0, count=4, method="GET")])
+    azure.control.set_faults(
+        [FaultRule(status=503, rate=1.0, count=4, method="GET", path="resourcegroups/dp-sales-orders-rg$")]
+    )
 
     response = azure.post(f"dataproducts/{EMEA}/dp-sales-orders-rg/sync")
 

@@ -56,12 +56,22 @@ async def test_a_retag_to_another_domain_is_a_conflict_and_cannot_choose_who_pay
     synced = azure.post(f"dataproducts/{EMEA}/{CHURN}/sync").json()
     again = azure.post(f"dataproducts/{EMEA}/{CHURN}/sync").json()
 
-    (tags,) = plan["conditions"]
+    tags = plan["conditions"][0]
+    assert [c["status"] for c in plan["conditions"][1:]] == ["compliant"] * 4, "the retag changes nothing else"
     assert (tags["status"], tags["reason"]) == ("conflict", "RetaggedIdentity")
     assert tags["message"] == "tags claim finance/churn (prd) but the product is pinned as sales/churn (prd)"
     assert plan["identity"]["conflict"]["pinned"]["domain"] == "sales"
     assert plan["identity"]["conflict"]["claimed"]["domain"] == "finance"
-    assert plan["plan"][0]["tags"] == {"CostCenter": "CC-1001", "DataDomain": "sales"}
+    assert plan["plan"] == [
+        {
+            "key": f"tags:/subscriptions/{EMEA}/resourcegroups/{CHURN}",
+            "kind": "merge_tags",
+            "aspect": "tags",
+            "scope": f"/subscriptions/{EMEA}/resourceGroups/{CHURN}",
+            "tags": {"CostCenter": "CC-1001", "DataDomain": "sales"},
+            "depends_on": [],
+        }
+    ]
     assert synced["conditions"][0]["status"] == "conflict"
     assert synced["data_product"]["domain"] == "sales"
     assert await tags_of(arm, CHURN) == governed("sales", "churn")
@@ -98,6 +108,8 @@ async def test_an_operator_unpins_and_the_next_reconcile_pins_what_the_tags_say_
 
     assert unpinned.status_code == 200
     assert unpinned.json()["unpinned"]["domain"] == "sales"
+    retired = {a["kind"] for a in unpinned.json()["retired"]["plan"]}
+    assert retired == {"put_entity"}, "the entity made under the old identity is marked retired first"
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "PinNotFound"
     assert synced["data_product"]["domain"] == "marketing"
@@ -133,5 +145,8 @@ async def test_every_request_of_one_event_carries_the_event_id(
         for entry in azure.control.requests_log()
         if entry.request_class != "token" and entry.operation != "ResourceGroups_CreateOrUpdate"
     ]
-    assert [entry.operation for entry in app_requests] == ["ResourceGroups_Get", "Tags_UpdateAtScope"]
+    operations = {entry.operation for entry in app_requests}
+    assert {"ResourceGroups_Get", "Tags_UpdateAtScope"} <= operations, (
+        "the reconcile read the group and repaired its tags"
+    )
     assert {entry.client_request_id for entry in app_requests} == {group_writes[-1].event_id}

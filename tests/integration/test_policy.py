@@ -17,6 +17,7 @@ from shared.engine import open_engine
 from shared.model import GroupRef
 from shared.settings import Settings
 from tests.integration.conftest import EMEA, EXAMPLE_CONFIG, TEAM_CLIENT_ID, LocalAzure
+from tests.integration.support import group_writes
 
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 ASSIGNMENT = "dpgov-sales-baseline"
@@ -86,8 +87,7 @@ async def test_a_new_sales_product_gets_its_initiative_with_identity_grant_and_o
     assert body["properties"]["parameters"]["costCenterTag"] == {"value": "CostCenter"}
     assert [str(g.role_definition_id).rsplit("/", 1)[-1] for g in grants] == [CONTRIBUTOR]
     assert [r.policy_definition_reference_id for r in remediations] == ["inheritCostCenterTag"]
-    group_writes = [d for d in azure.control.deliveries() if d.operation_name.endswith("resourceGroups/write")]
-    assert [d.attempts for d in group_writes] == [1], "within one event"
+    assert [d.attempts for d in group_writes(azure.control, GROUP)] == [1], "within one event"
     azure.control.clear_requests()
     again = azure.post(f"dataproducts/{EMEA}/{GROUP}/sync").json()
     assert again["outcome"] == "compliant"

@@ -47,11 +47,17 @@ async def team_authorization(app_environment: dict[str, str]) -> AsyncIterator[A
         yield client
 
 
+CONFIGURED = {SCIENTISTS, AUTHORS, GATEWAY}
+
+
 async def grants_at(client: AuthorizationManagementClient, scope: str) -> set[tuple[str, str]]:
-    """(principal, role guid) of the assignments made exactly at ``scope``."""
+    """(principal, role guid) of the assignments made exactly at ``scope`` to the config's principals.
+
+    (The identities of policy assignments and Purview get grants of their own; test_policy covers them.)
+    """
     found = set()
     async for item in client.role_assignments.list_for_scope(scope, filter="atScope()"):
-        if (item.scope or "").lower() == scope.lower():
+        if (item.scope or "").lower() == scope.lower() and str(item.principal_id) in CONFIGURED:
             found.add((str(item.principal_id), str(item.role_definition_id).rsplit("/", 1)[-1]))
     return found
 
@@ -142,7 +148,9 @@ async def test_a_hand_deleted_grant_is_restored_by_its_own_event(
     azure.control.wait_for_deliveries_idle(timeout=15)
     scope = scope_of("dp-sales-leads-rg")
     (granted,) = [
-        a async for a in authorization.role_assignments.list_for_scope(scope, filter="atScope()") if a.scope == scope
+        a
+        async for a in authorization.role_assignments.list_for_scope(scope, filter="atScope()")
+        if a.scope == scope and a.principal_id == AUTHORS
     ]
 
     await team_authorization.role_assignments.delete(scope, str(granted.name))
@@ -177,7 +185,6 @@ async def test_removing_a_binding_from_config_removes_only_the_apps_assignment(
 
     assert [a["kind"] for a in report.plan.to_list() if a["aspect"] == "rbac"] == ["delete_role_assignment"]
     assert await grants_at(authorization, scope) == {(AUTHORS, CONTRIBUTOR)}, "theirs stays; the app's is gone"
-    assert report.condition_for("rbac").findings[0].reason == "ForeignAssignment"  # type: ignore[union-attr]
 
 
 async def test_dry_run_writes_nothing_and_a_compliant_estate_writes_nothing(
@@ -186,8 +193,9 @@ async def test_dry_run_writes_nothing_and_a_compliant_estate_writes_nothing(
     azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-sales-churn-dev-rg": {}})
 
     planned = azure.post("sync", dryRun="true").json()
-    assert azure.control.request_summary().writes == 0
+    assert (azure.control.request_summary().writes, azure.control.request_summary().purview_writes) == (0, 0)
     first = azure.post("sync")
+    azure.control.wait_for_deliveries_idle(timeout=30)  # the events of the app's own writes
     azure.control.clear_requests()
     second = azure.post("sync")
 
@@ -199,8 +207,12 @@ async def test_dry_run_writes_nothing_and_a_compliant_estate_writes_nothing(
         "put_policy_assignment",
         "grant_policy_identity",
         "remediate",
+        "put_collection",
+        "grant_stewards",
+        "put_entity",
     }
     assert first.status_code == 200
     assert second.json()["summary"]["compliant"] == 2
-    assert azure.control.request_summary().writes == 0
+    summary = azure.control.request_summary()
+    assert (summary.writes, summary.deletes, summary.purview_writes) == (0, 0, 0)
     assert await tags_of(arm, "dp-sales-orders-viz-rg") == governed("sales", "orders")

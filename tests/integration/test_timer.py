@@ -22,19 +22,31 @@ async def test_timer_repairs_governed_tag_drift_and_keeps_team_tags(
     assert len(tag_writes(azure.control)) == 1, "only the drifted group is written"
 
 
-def test_timer_on_a_compliant_estate_reads_one_page_per_subscription_and_writes_nothing(azure: LocalAzure) -> None:
-    azure.control.seed_groups(EMEA, {f"dp-sales-p{i}-rg": governed("sales", f"p{i}") for i in range(30)})
-    azure.control.seed_groups(
-        AMER, {f"dp-finance-p{i}-rg": governed("finance", f"p{i}", zone="lz-amer") for i in range(30)}
-    )
+def test_timer_on_a_compliant_estate_reads_one_list_per_subscription_and_kind_and_writes_nothing(
+    azure: LocalAzure,
+) -> None:
+    azure.control.seed_groups(EMEA, {f"dp-sales-p{i}-rg": {} for i in range(30)})
+    azure.control.seed_groups(AMER, {f"dp-finance-p{i}-rg": {} for i in range(30)})
+    assert azure.run_timer().status_code == 202, "the first run governs the estate"
+    azure.control.wait_for_deliveries_idle(timeout=30)  # the events of the app's own writes
+    azure.control.clear_requests()
 
     response = azure.run_timer()
 
     summary = azure.control.request_summary()
     assert response.status_code == 202
-    assert summary.writes == 0
-    assert summary.by_operation.get("ResourceGroups_List") == 2, "one list per subscription"
-    assert summary.reads == 2, "and no read per group"
+    assert (summary.writes, summary.deletes, summary.purview_writes) == (0, 0, 0)
+    arm_lists = {op: n for op, n in summary.by_operation.items() if op.endswith(("_List", "_ListForSubscription"))}
+    assert arm_lists == {
+        "ResourceGroups_List": 2,
+        "Resources_List": 2,
+        "RoleAssignments_ListForSubscription": 2,
+        "PolicyAssignments_List": 2,
+    }, "one list per subscription and kind, never a read per group"
+    assert summary.reads == 8
+    # Per landing zone: the collections and the data sources (one page each); and the one domain with
+    # stewards (sales) has its collection's metadata policy read once for all its products.
+    assert summary.purview_reads == 5
 
 
 async def test_timer_finishes_the_other_groups_then_raises_on_transient_failure(
@@ -55,13 +67,13 @@ async def test_timer_finishes_the_other_groups_then_raises_on_transient_failure(
 
 
 def test_drift_repair_beyond_the_write_burst_is_paced_not_failed(azure: LocalAzure) -> None:
-    # ARM's write bucket holds 200; 230 writes need 3 s of refill at 10/s.
-    azure.control.seed_groups(EMEA, {f"dp-sales-p{i:03d}-rg": {} for i in range(230)})
+    # ARM's write bucket holds 200; 230 tag writes (finance has no grants or policies) need 3 s of refill.
+    azure.control.seed_groups(EMEA, {f"dp-finance-p{i:03d}-rg": {} for i in range(230)})
     azure.control.set_throttling(True)
 
     response = azure.post("sync")
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text[:2000]
     assert response.json()["summary"]["changed"] == 230
     assert response.json()["summary"]["failed"] == 0
     throttled = [entry for entry in azure.control.requests_log() if entry.status == 429]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from azure.core.rest import HttpRequest
 
-from shared.azure.throttling import ArmRateGate, _Gate, operation_class, retry_after_seconds
+from shared.azure.throttling import ArmRateGate, RateGates, _Gate, operation_class, retry_after_seconds
 
 
 def test_requests_pass_untouched_while_tokens_remain() -> None:
@@ -91,3 +92,14 @@ async def test_a_429_also_holds_requests_that_were_already_waiting() -> None:
 
     assert arm.sent[1] - started == pytest.approx(0.1, abs=0.05)
     assert arm.sent[2] - arm.sent[1] >= 0.95, "held for the 429's Retry-After, not released at its slot"
+
+
+def test_every_client_gets_its_own_policy_over_one_instance_wide_state() -> None:
+    """azure-core links a policy object into one pipeline; sharing one across clients rewires them."""
+
+    gates = RateGates()
+    first, second = gates.policy(), gates.policy()
+    request = HttpRequest("GET", "https://management.azure.com/subscriptions/abc/resourcegroups")
+
+    assert first is not second
+    assert first._gate(request)[0] is second._gate(request)[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..registry import ProviderRegistry, ResourceProvider
 from . import (
     analysisservices,
+    authorization,
     cognitiveservices,
     dbformysql,
     dbforpostgresql,
@@ -19,6 +20,7 @@ from . import (
     kusto,
     logic,
     machinelearningservices,
+    policyinsights,
     purview,
     resources,
     sql,
@@ -45,6 +47,8 @@ PROVIDERS: tuple[ResourceProvider, ...] = (
     cognitiveservices.PROVIDER,
     keyvault.PROVIDER,
     purview.PROVIDER,
+    authorization.PROVIDER,
+    policyinsights.PROVIDER,
 )
 
 
