@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.classify import may_be_data_product
+from shared.classify import is_visualization_group, may_be_data_product
 from shared.config import RESOURCE_GROUP_NAME_PATTERN, SUBSCRIPTION_ID_PATTERN, GovernanceConfig
 from shared.model import GroupRef
 
@@ -123,8 +123,12 @@ def route_event(
         return Ignored(f"malformed subscription id in {event.resource_uri!r}")
     if not _GROUP_NAME.fullmatch(group_name):
         return Ignored(f"malformed resource group name in {event.resource_uri!r}")
-    if config.landing_zone_for(subscription_id) is None:
+    zone = config.landing_zone_for(subscription_id)
+    if zone is None:
         return Ignored(f"subscription {subscription_id} is not a configured landing zone")
+    if is_visualization_group(config, zone, group_name):
+        # Governed through the products that use it; the timer repairs it and reports orphans.
+        return Ignored(f"{group_name} is a visualization group (governed with its products)")
 
     operation = event.operation_name.lower()
     ref = GroupRef(subscription_id.lower(), group_name)

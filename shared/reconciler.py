@@ -101,6 +101,10 @@ class _Recorded:
     transient: bool = False
 
 
+_RunKey = tuple[tuple[str, str], bool]
+"""A group's key and whether the run is a dry run: the unit runs are coalesced on."""
+
+
 class Reconciler:
     """Reconciles data-product resource groups against the governance config."""
 
@@ -122,6 +126,8 @@ class Reconciler:
         self._aspects = tuple(aspects)
         self._by_name = {aspect.name: aspect for aspect in aspects}
         self._writes = asyncio.Semaphore(max_concurrency)
+        self._running: dict[_RunKey, asyncio.Future[GroupReport]] = {}
+        self._follow_ups: dict[_RunKey, asyncio.Future[GroupReport]] = {}
 
     @property
     def aspects(self) -> tuple[str, ...]:
@@ -137,11 +143,60 @@ class Reconciler:
         if zone is None:
             reason = "subscription is not a configured landing zone"
             return GroupReport(ref, Outcome.UNKNOWN_LANDING_ZONE, reason=reason, dry_run=dry_run)
-        with reconcile_id(request_id):
-            report = await self._reconcile_one(zone, ref, dry_run=dry_run)
+        key = (ref.key, dry_run)
+        running = self._running.get(key)
+        if running is None:
+            run = self._start(key, zone, ref, dry_run=dry_run, request_id=request_id)
+        else:
+            # A reconcile of this group is under way and may have read Azure before this request's
+            # change: every request that arrives meanwhile shares one follow-up run, so a burst of
+            # events about one group costs at most two runs and none is lost.
+            run = self._follow_ups.get(key) or self._follow(
+                key, running, zone, ref, dry_run=dry_run, request_id=request_id
+            )
+        report = await asyncio.shield(run)
         if report.transient_failure:
             raise TransientFailure((report,))
         return report
+
+    def _start(
+        self, key: _RunKey, zone: LandingZone, ref: GroupRef, *, dry_run: bool, request_id: str | None
+    ) -> asyncio.Future[GroupReport]:
+        async def run() -> GroupReport:
+            with reconcile_id(request_id):
+                return await self._reconcile_one(zone, ref, dry_run=dry_run)
+
+        task = asyncio.ensure_future(run())
+        self._running[key] = task
+        task.add_done_callback(lambda done: self._forget(self._running, key, done))
+        return task
+
+    def _follow(
+        self,
+        key: _RunKey,
+        running: asyncio.Future[GroupReport],
+        zone: LandingZone,
+        ref: GroupRef,
+        *,
+        dry_run: bool,
+        request_id: str | None,
+    ) -> asyncio.Future[GroupReport]:
+        async def after() -> GroupReport:
+            await asyncio.gather(running, return_exceptions=True)  # whatever its outcome
+            self._follow_ups.pop(key, None)
+            return await self._start(key, zone, ref, dry_run=dry_run, request_id=request_id)
+
+        follow_up = asyncio.ensure_future(after())
+        self._follow_ups[key] = follow_up
+        follow_up.add_done_callback(lambda done: self._forget(self._follow_ups, key, done))
+        return follow_up
+
+    @staticmethod
+    def _forget(
+        runs: dict[_RunKey, asyncio.Future[GroupReport]], key: _RunKey, done: asyncio.Future[GroupReport]
+    ) -> None:
+        if runs.get(key) is done:
+            del runs[key]
 
     async def _reconcile_one(self, zone: LandingZone, ref: GroupRef, *, dry_run: bool) -> GroupReport:
         reads = GroupReads(self._inventory)

@@ -79,6 +79,13 @@ def test_resource_events_in_groups_that_cannot_be_data_products_are_ignored(conf
     assert isinstance(route_event(config, event("Microsoft.Network/virtualNetworks/write", uri)), ReconcileRequest)
 
 
+@pytest.mark.parametrize("group", ["lz-emea-reporting-rg", "dp-sales-orders-rg-viz"])
+def test_events_about_visualization_groups_are_ignored(config: GovernanceConfig, group: str) -> None:
+    uri = f"/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.PowerBIDedicated/capacities/c1"
+    decision = route_event(config, event("Microsoft.PowerBIDedicated/capacities/write", uri))
+    assert decision == Ignored(f"{group} is a visualization group (governed with its products)")
+
+
 def test_event_without_data_is_malformed() -> None:
     with pytest.raises(MalformedEvent, match="no data object"):
         ResourceEvent.from_fields(

@@ -8,6 +8,7 @@ trouble never stops the others.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from dataclasses import dataclass, field
 from typing import Any, assert_never
@@ -385,3 +386,66 @@ async def test_a_transient_listing_failure_marks_the_estate_for_retry(config: Go
 
     assert [r.group.name for r in report.transient_failures] == ["*"]
     assert [ref for ref, _ in inventory.merges] == [GroupRef(AMER, "dp-finance-ledger-rg")]
+
+
+# -- coalescing -----------------------------------------------------------------------------------
+
+
+class GatedInventory(MemoryInventory):
+    """Reads of a group wait until the test opens the gate: a reconcile held mid-flight."""
+
+    def __init__(self, groups: Any) -> None:
+        super().__init__(groups)
+        self.gate = asyncio.Event()
+
+    async def get_group(self, ref: GroupRef) -> Any:
+        observed = await super().get_group(ref)
+        await self.gate.wait()
+        return observed
+
+
+async def test_a_burst_of_requests_for_one_group_shares_one_follow_up_run(config: GovernanceConfig) -> None:
+    inventory = GatedInventory({EMEA: {"dp-sales-orders-rg": {}}})
+    engine = reconciler(config, inventory, MemoryLedger())
+    inventory.gate.set()
+    await engine.reconcile_group(ORDERS)  # governed and compliant
+    inventory.gate.clear()
+    first = asyncio.ensure_future(engine.reconcile_group(ORDERS))
+    await asyncio.sleep(0.01)
+    assert inventory.gets == 2, "the first run has read the compliant group and is held"
+    inventory.groups[ORDERS]["CostCenter"] = "CC-9999"  # drift after the first run read it
+
+    burst = [asyncio.ensure_future(engine.reconcile_group(ORDERS)) for _ in range(4)]
+    inventory.gate.set()
+    reports = await asyncio.gather(first, *burst)
+
+    assert inventory.gets == 3, "five requests, two runs"
+    assert reports[0].outcome is Outcome.COMPLIANT
+    assert all(report is reports[1] for report in reports[1:]), "the burst shares one report"
+    assert reports[1].outcome is Outcome.CHANGED, "the follow-up saw the change the first run missed"
+    assert inventory.merges[-1] == (ORDERS, {"CostCenter": "CC-1001"})
+
+
+async def test_a_request_after_the_runs_finish_reads_again(config: GovernanceConfig) -> None:
+    inventory = MemoryInventory({EMEA: {"dp-sales-orders-rg": {}}})
+    engine = reconciler(config, inventory, MemoryLedger())
+
+    await engine.reconcile_group(ORDERS)
+    await asyncio.sleep(0)
+    again = await engine.reconcile_group(ORDERS)
+
+    assert (inventory.gets, again.outcome) == (2, Outcome.COMPLIANT)
+
+
+async def test_a_dry_run_is_never_answered_by_a_real_run(config: GovernanceConfig) -> None:
+    inventory = GatedInventory({EMEA: {"dp-sales-orders-rg": {}}})
+    engine = reconciler(config, inventory, MemoryLedger())
+    real = asyncio.ensure_future(engine.reconcile_group(ORDERS))
+    await asyncio.sleep(0.01)
+
+    dry = asyncio.ensure_future(engine.reconcile_group(ORDERS, dry_run=True))
+    inventory.gate.set()
+    reports = await asyncio.gather(real, dry)
+
+    assert [(r.dry_run, r.outcome) for r in reports] == [(False, Outcome.CHANGED), (True, Outcome.PLANNED)]
+    assert inventory.gets == 2
