@@ -169,7 +169,9 @@ class Watcher:
 async def create(endpoints: EmulatorEndpoints, groups: Sequence[DemoGroup], resources: Sequence[DemoResource]) -> None:
     async with DefaultAzureCredential() as credential:
         for subscription_id in sorted({group.subscription_id for group in groups}):
-            async with ResourceManagementClient(credential, subscription_id, base_url=endpoints.url) as client:
+            async with ResourceManagementClient(
+                credential, subscription_id, base_url=endpoints.url, connection_verify=endpoints.ca_bundle
+            ) as client:
                 for group in (g for g in groups if g.subscription_id == subscription_id):
                     await client.resource_groups.create_or_update(
                         group.name, {"location": "westeurope", "tags": dict(group.tags)}
@@ -189,7 +191,9 @@ async def team_retags(endpoints: EmulatorEndpoints, group: str, tags: Mapping[st
     """A product team edits tags with its own identity (as the portal's tag blade would)."""
     async with (
         ManagedIdentityCredential(client_id=TEAM_CLIENT_ID) as credential,
-        ResourceManagementClient(credential, EMEA, base_url=endpoints.url) as client,
+        ResourceManagementClient(
+            credential, EMEA, base_url=endpoints.url, connection_verify=endpoints.ca_bundle
+        ) as client,
     ):
         patch = TagsPatchResource(operation="Merge", properties=Tags(tags=dict(tags)))
         await (await client.tags.begin_update_at_scope(f"/subscriptions/{EMEA}/resourceGroups/{group}", patch)).result()
@@ -200,9 +204,13 @@ async def show_governance(endpoints: EmulatorEndpoints, control: EmulatorControl
     """What the app made, read back through the SDKs and Purview's state."""
     async with (
         DefaultAzureCredential() as credential,
-        ResourceManagementClient(credential, EMEA, base_url=endpoints.url) as arm,
-        AuthorizationManagementClient(credential, EMEA, base_url=endpoints.url) as authorization,
-        PolicyClient(credential, EMEA, base_url=endpoints.url) as policy,
+        ResourceManagementClient(
+            credential, EMEA, base_url=endpoints.url, connection_verify=endpoints.ca_bundle
+        ) as arm,
+        AuthorizationManagementClient(
+            credential, EMEA, base_url=endpoints.url, connection_verify=endpoints.ca_bundle
+        ) as authorization,
+        PolicyClient(credential, EMEA, base_url=endpoints.url, connection_verify=endpoints.ca_bundle) as policy,
     ):
         for group in ("lz-emea-reporting-rg", "dp-sales-orders-viz-rg"):
             found = await arm.resource_groups.get(group)
@@ -289,7 +297,7 @@ def main() -> int:
 
         async def platform() -> None:
             async with DefaultAzureCredential() as credential:
-                await define_initiatives(credential, endpoints.url)
+                await define_initiatives(credential, endpoints.url, connection_verify=endpoints.ca_bundle)
 
         asyncio.run(platform())
         say("  Entra: sales data scientists, sales report authors (groups), the Power BI gateway (service principal)")

@@ -72,9 +72,11 @@ def prepare_directory(control: EmulatorControl, subscriptions: Sequence[str] = (
     control.add_management_group(MANAGEMENT_GROUP, subscriptions=subscriptions, display_name="Contoso data")
 
 
-async def define_initiatives(credential: AsyncTokenCredential, arm_endpoint: str) -> None:
+async def define_initiatives(
+    credential: AsyncTokenCredential, arm_endpoint: str, *, connection_verify: str | bool = True
+) -> None:
     """The platform team's custom initiative at the management group, through the policy SDK."""
-    async with PolicyClient(credential, EMEA, base_url=arm_endpoint) as client:
+    async with PolicyClient(credential, EMEA, base_url=arm_endpoint, connection_verify=connection_verify) as client:
         await client.policy_set_definitions.create_or_update_at_management_group(
             MANAGEMENT_GROUP, SALES_INITIATIVE, PolicySetDefinition(sales_initiative())
         )
