@@ -31,6 +31,7 @@ from shared.ledger import LedgerRecord
 from shared.model import GroupRef, ObservedAssignment, ObservedResource
 from shared.naming import dedicated_visualization_group, role_assignment_name
 from shared.reads import within
+from shared.write_slots import released
 
 NAME = "rbac"
 ML_WORKSPACES = "Microsoft.MachineLearningServices/workspaces"
@@ -189,7 +190,8 @@ async def grant_role(store: AssignmentStore, grant: Grant, marker: str) -> None:
         except Exception as error:
             if error_code(error) != "PrincipalNotFound" or delay is None:
                 raise
-            await asyncio.sleep(delay)
+            async with released():
+                await asyncio.sleep(delay)
 
 
 def owned(assignment: ObservedAssignment, marker_prefix: str) -> bool:

@@ -28,6 +28,7 @@ from shared.azure.clients import USER_AGENT, ArmClients
 from shared.azure.request_id import ReconcileRequestIdPolicy
 from shared.model import ObservedCollection, ObservedEntity, ObservedScan, ObservedSource
 from shared.settings import PurviewSettings
+from shared.write_slots import released
 
 MAX_IN_FLIGHT = 16
 PURVIEW_ACCOUNT_API_VERSION = "2021-12-01"
@@ -143,7 +144,8 @@ class PurviewClients:
         for attempt in range(COLLECTION_POLL_ATTEMPTS):
             if current.state.lower() == "succeeded":
                 return current
-            await asyncio.sleep(COLLECTION_POLL_DELAY_SECONDS * (2**attempt))
+            async with released():
+                await asyncio.sleep(COLLECTION_POLL_DELAY_SECONDS * (2**attempt))
             found = await self.collection(created.name)
             if found is None:
                 return current
