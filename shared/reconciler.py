@@ -4,7 +4,7 @@ Like a controller-runtime ``Reconcile``, a request names a group and carries no 
 triggered it, the truth is read from Azure now, so duplicate, late or out-of-order events all
 converge on the same state. The loop knows no aspect by name: it observes every configured aspect
 concurrently (with the group read and the ledger read, in one round trip), plans them together,
-applies the plan in dependency waves and reports one condition per aspect.
+applies the plan in dependency order and reports one condition per aspect.
 
 Errors follow the controller rule. A transient failure (throttling, 5xx, network, a token that could
 not be fetched) is raised from ``reconcile_group`` after everything else was done, so Event Grid
@@ -54,6 +54,7 @@ from shared.report import (
     condition,
     observe_failed,
 )
+from shared.write_slots import WriteSlots
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ class Reconciler:
         self._ledger = ledger
         self._aspects = tuple(aspects)
         self._by_name = {aspect.name: aspect for aspect in aspects}
-        self._writes = asyncio.Semaphore(max_concurrency)
+        self._writes = WriteSlots(max_concurrency)
         self._running: dict[_RunKey, asyncio.Future[GroupReport]] = {}
         self._follow_ups: dict[_RunKey, asyncio.Future[GroupReport]] = {}
 
@@ -366,7 +367,7 @@ class Reconciler:
             results, outputs = await self._apply(plan)
             remembered = [output for output in outputs.values() if isinstance(output, Remember)]
             if remembered:
-                error = await self._remember(ref, remembered)
+                error = await self._remember(ref, remembered, record)
                 if error is not None:
                     recorded = _Recorded(error=error[0], transient=error[1])
         conditions = tuple(
@@ -545,16 +546,24 @@ class Reconciler:
             (results, outputs), recorded = await asyncio.gather(self._apply(plan, shared), self._record(subject))
         remembered = [output for output in outputs.values() if isinstance(output, Remember)]
         if remembered and recorded.error is None:
-            error = await self._remember(subject.ref, remembered)
+            error = await self._remember(subject.ref, remembered, recorded.record or subject.record)
             if error is not None:
                 recorded = _Recorded(recorded.record, error[0], error[1])
         return results, recorded
 
-    async def _remember(self, ref: GroupRef, notes: Sequence[Remember]) -> tuple[str, bool] | None:
-        """Merge artefacts into the ledger row (optimistic; a lost race re-reads). None when done."""
+    async def _remember(
+        self, ref: GroupRef, notes: Sequence[Remember], known: LedgerRecord | None = None
+    ) -> tuple[str, bool] | None:
+        """Merge artefacts into the ledger row (optimistic; a lost race re-reads). None when done.
+
+        ``known`` is the row as this reconcile last saw it (with its ETag): tried first, so a
+        reconcile that read or wrote the row costs one more write here, not a read and a write.
+        """
+        if known is not None and known.etag is None:
+            known = None  # a row never read from the table: nothing to make the write conditional on
         for _ in range(_LEDGER_ATTEMPTS):
             try:
-                current = await self._ledger.get(ref)
+                current, known = known or await self._ledger.get(ref), None
                 if current is None:
                     return "writing the ledger failed: the product's record is missing", True
                 artifacts = [a for a in current.artifacts if not any(a in note.removed for note in notes)]
@@ -589,32 +598,44 @@ class Reconciler:
         return _Recorded()
 
     async def _apply(self, plan: Plan, shared: Shared | None = None) -> tuple[tuple[ActionResult, ...], Outputs]:
-        """Run the plan wave by wave; actions within a wave run concurrently.
+        """Run the plan in dependency order: each action starts as soon as the ones it depends on are done.
 
-        In bulk mode, actions several groups plan alike (creating the landing zone's visualization
-        group, a grant on it) have the same key: they run once and every plan gets that result.
+        An action whose prerequisite failed is skipped; once an action finds the group gone, nothing
+        else starts. In bulk mode, actions several groups plan alike (creating the landing zone's
+        visualization group, a grant on it) have the same key: they run once and every plan gets
+        that result.
         """
-        results: list[ActionResult] = []
-        stopped: set[str] = set()
+        planned = {action.key for action in plan}
+        ordered = [action for wave in plan.waves() for action in wave]  # raises on a dependency cycle
         outputs: dict[str, object] = {}
-        for wave in plan.waves():
-            runnable = [action for action in wave if not (action.depends_on & stopped)]
-            skipped = [action for action in wave if action.depends_on & stopped]
-            results.extend(
-                ActionResult(action, "skipped: a prerequisite action failed", Disposition.TERMINAL)
-                for action in skipped
-            )
-            outcomes = await asyncio.gather(*(self._run_once(action, outputs, shared) for action in runnable))
-            for action, (result, output) in zip(runnable, outcomes, strict=True):
-                results.append(result)
-                if result.ok:
-                    outputs[action.key] = output
-                else:
-                    stopped.add(action.key)
-            stopped.update(action.key for action in skipped)
-            if any(result.group_gone for result, _ in outcomes):
-                break  # the group is gone or going: nothing further can land
-        return tuple(results), outputs
+        gone = False
+        runs: dict[str, asyncio.Future[ActionResult | None]] = {}
+
+        async def run(action: Action) -> ActionResult | None:
+            nonlocal gone
+            for key in sorted(action.depends_on & planned):
+                prerequisite = await runs[key]
+                if prerequisite is None:
+                    return None  # never started: the group went meanwhile
+                if not prerequisite.ok:
+                    return ActionResult(action, "skipped: a prerequisite action failed", Disposition.TERMINAL)
+            if gone:
+                return None  # the group is gone or going: nothing further can land
+            result, output = await self._run_once(action, outputs, shared)
+            if result.ok:
+                outputs[action.key] = output
+            gone = gone or result.group_gone
+            return result
+
+        for action in ordered:
+            runs[action.key] = asyncio.ensure_future(run(action))
+        try:
+            results = await asyncio.gather(*runs.values())
+        except BaseException:
+            for pending in runs.values():
+                pending.cancel()
+            raise
+        return tuple(result for result in results if result is not None), outputs
 
     async def _run_once(
         self, action: Action, outputs: Mapping[str, object], shared: Shared | None
@@ -625,7 +646,7 @@ class Reconciler:
 
     async def _run(self, action: Action, outputs: Mapping[str, object]) -> tuple[ActionResult, object]:
         aspect = self._by_name[action.aspect]
-        async with self._writes:
+        async with self._writes.held():
             try:
                 output = await aspect.execute(action, outputs)
             except Exception as error:

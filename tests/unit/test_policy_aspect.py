@@ -23,6 +23,7 @@ from shared.identity import Identity
 from shared.ledger import Artifact, LedgerRecord
 from shared.model import DataProduct, GroupRef, ObservedAssignment, ObservedGroup, ObservedPolicyAssignment
 from shared.naming import role_assignment_name
+from shared.plan import Plan
 from shared.policy_definitions import parse_definition, parse_set, remediable
 from tests.unit.conftest import EXAMPLE_CONFIG
 from tests.unit.fakes import EMEA
@@ -172,9 +173,7 @@ def test_a_new_product_gets_the_assignment_then_its_identity_granted_then_one_re
     assert isinstance(remediation, Remediate)
     assert remediation.reference_id == "inheritCostCenterTag"
     assert remediation.depends_on == {put.key, grant.key}
-    assert [
-        [a.key for a in wave] for wave in __import__("shared.plan", fromlist=["Plan"]).Plan(plan.actions).waves()
-    ] == [
+    assert [[a.key for a in wave] for wave in Plan(plan.actions).waves()] == [
         [put.key],
         [grant.key],
         [remediation.key],

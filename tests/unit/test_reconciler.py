@@ -86,6 +86,7 @@ class StampAspect:
 
     def __init__(self, *, fail_with: Exception | None = None, plan_unknown: bool = False) -> None:
         self.stamped: dict[GroupRef, str | None] = {}
+        self.landed = asyncio.Event()
         self.fail_with = fail_with
         self.plan_unknown = plan_unknown
 
@@ -114,6 +115,7 @@ class StampAspect:
             case Stamp(group=group):
                 assert f"tags:{group.scope.lower()}" in outputs, "runs after the tags it depends on"
                 self.stamped[group] = client_request_id.get()
+                self.landed.set()
             case _:
                 # Unstamp has no case, on purpose: mypy --strict rejects this line (see
                 # tests/typing), and at run time assert_never raises instead of reporting it done.
@@ -175,7 +177,7 @@ async def test_a_group_being_deleted_is_left_alone(config: GovernanceConfig) -> 
 # -- conditions per aspect ------------------------------------------------------------------------
 
 
-async def test_each_aspect_reports_a_condition_and_the_plan_runs_in_dependency_waves(config: GovernanceConfig) -> None:
+async def test_each_aspect_reports_a_condition_and_the_plan_runs_in_dependency_order(config: GovernanceConfig) -> None:
     inventory = MemoryInventory({EMEA: {"dp-sales-orders-rg": {"team": "orders"}}})
     stamp = StampAspect()
     engine = reconciler(config, inventory, MemoryLedger(), stamp)
@@ -195,6 +197,47 @@ async def test_each_aspect_reports_a_condition_and_the_plan_runs_in_dependency_w
     assert [(c.aspect, c.status) for c in again.conditions] == [("tags", Status.COMPLIANT), ("stamp", Status.COMPLIANT)]
     assert again.outcome is Outcome.COMPLIANT
     assert len(inventory.merges) == 1
+
+
+@dataclass(frozen=True)
+class Hold(Stamp):
+    """An action with no prerequisites that holds until the stamp landed."""
+
+    aspect: str = "hold"
+
+    @property
+    def key(self) -> str:
+        return f"hold:{self.group.key}"
+
+
+class HoldAspect(StampAspect):
+    name = "hold"
+
+    def __init__(self, stamp: StampAspect) -> None:
+        super().__init__()
+        self.stamp = stamp
+
+    def diff(self, desired: GroupRef, observed: bool) -> AspectPlan[Any]:
+        return AspectPlan() if observed else AspectPlan((Hold(desired),))
+
+    async def execute(self, action: Any, outputs: Outputs) -> None:
+        del outputs
+        async with asyncio.timeout(5):
+            await self.stamp.landed.wait()
+        self.stamped[action.group] = None
+
+
+async def test_an_action_starts_when_its_own_prerequisites_are_done(config: GovernanceConfig) -> None:
+    """The stamp waits for the tags only, not for the slow action beside them in the first wave."""
+    inventory = MemoryInventory({EMEA: {"dp-sales-orders-rg": {}}})
+    stamp = StampAspect()
+    hold = HoldAspect(stamp)
+
+    report = await reconciler(config, inventory, MemoryLedger(), stamp, hold).reconcile_group(ORDERS)
+
+    assert [[a.aspect for a in wave] for wave in report.plan.waves()] == [["tags", "hold"], ["stamp"]]
+    assert report.outcome is Outcome.CHANGED
+    assert (list(stamp.stamped), list(hold.stamped)) == ([ORDERS], [ORDERS])
 
 
 async def test_an_action_without_an_executor_is_never_reported_done(config: GovernanceConfig) -> None:
