@@ -145,16 +145,17 @@ class Reconciler:
             reason = "subscription is not a configured landing zone"
             return GroupReport(ref, Outcome.UNKNOWN_LANDING_ZONE, reason=reason, dry_run=dry_run)
         key = (ref.key, dry_run)
-        running = self._running.get(key)
-        if running is None:
-            run = self._start(key, zone, ref, dry_run=dry_run, request_id=request_id)
-        else:
-            # A reconcile of this group is under way and may have read Azure before this request's
-            # change: every request that arrives meanwhile shares one follow-up run, so a burst of
-            # events about one group costs at most two runs and none is lost.
-            run = self._follow_ups.get(key) or self._follow(
-                key, running, zone, ref, dry_run=dry_run, request_id=request_id
-            )
+        # A reconcile of this group under way may have read Azure before this request's change:
+        # every request that arrives meanwhile shares one follow-up run, so a burst of events about
+        # one group costs at most two runs, one at a time, and none is lost. The follow-up is looked
+        # up first: it is the run to join even in the moment between the first run's end and its start.
+        run = self._follow_ups.get(key)
+        if run is None:
+            running = self._running.get(key)
+            if running is None:
+                run = self._start(key, zone, ref, dry_run=dry_run, request_id=request_id)
+            else:
+                run = self._follow(key, running, zone, ref, dry_run=dry_run, request_id=request_id)
         report = await asyncio.shield(run)
         if report.transient_failure:
             raise TransientFailure((report,))
@@ -254,6 +255,16 @@ class Reconciler:
         reason = f"{what} failed: {describe(error)}"
         return GroupReport(ref, Outcome.FAILED, zone.name, reason=reason, dry_run=dry_run)
 
+    @staticmethod
+    def _failed(zone: LandingZone, ref: GroupRef, what: str, error: Exception, dry_run: bool) -> GroupReport:
+        """An Azure failure as the group's report (transient ones are retried from the report)."""
+        if not is_azure_error(error):
+            raise error
+        transient = disposition(error) is Disposition.TRANSIENT
+        log.log(logging.WARNING if transient else logging.ERROR, "%s: %s failed: %s", ref, what, describe(error))
+        reason = f"{what} failed: {describe(error)}"
+        return GroupReport(ref, Outcome.FAILED, zone.name, reason=reason, transient=transient, dry_run=dry_run)
+
     # -- a whole estate ----------------------------------------------------------------------------
 
     async def reconcile_all(
@@ -298,7 +309,7 @@ class Reconciler:
                         tasks.append(group_tasks.create_task(self._reconcile_listed(run, group)))
                     reads.complete()
                     for record in await self._gone(run):
-                        tasks.append(group_tasks.create_task(self._retire(zone, record, dry_run=dry_run)))
+                        tasks.append(group_tasks.create_task(self._retire_if_gone(zone, record, dry_run=dry_run)))
                 except Exception as error:
                     reads.fail(error)
                     if not is_azure_error(error):
@@ -309,6 +320,7 @@ class Reconciler:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+            await run.shared.close()  # writes shared by several groups: all done, unless a bug cancelled them
             await reads.close()
         return [task.result() for task in tasks] + failure
 
@@ -345,6 +357,21 @@ class Reconciler:
             return []  # every listed group reports the ledger failure already
         return [record for ref, record in records.items() if not run.reads.listed(ref)]
 
+    async def _retire_if_gone(self, zone: LandingZone, record: LedgerRecord, *, dry_run: bool) -> GroupReport:
+        """The listing did not hold the group: confirm it is gone before retiring anything.
+
+        The ledger is listed alongside the groups, so a group created after its page was read (and
+        governed by its event meanwhile) is in the ledger but not in the listing: it is reconciled
+        on its own instead.
+        """
+        try:
+            group = await self._inventory.get_group(record.ref)
+        except Exception as error:
+            return self._failed(zone, record.ref, "reading the resource group", error, dry_run)
+        if group is not None:
+            return await self._reconcile_one(zone, record.ref, dry_run=dry_run)
+        return await self._retire(zone, record, dry_run=dry_run)
+
     async def _retire(self, zone: LandingZone, record: LedgerRecord, *, dry_run: bool) -> GroupReport:
         """The group is gone: undo what the app made for the product outside it, then forget it.
 
@@ -358,7 +385,10 @@ class Reconciler:
         plan = combine([part.actions for _, part in parts])
         if not plan:
             if not dry_run:
-                await self._ledger.delete(ref)
+                try:
+                    await self._ledger.delete(ref)
+                except Exception as error:
+                    return self._failed(zone, ref, "forgetting the product in the ledger", error, dry_run)
             reason = "resource group not found; nothing to clean up"
             return GroupReport(ref, Outcome.NOT_FOUND, zone.name, identity, reason, dry_run=dry_run)
         results: tuple[ActionResult, ...] = ()
@@ -367,9 +397,9 @@ class Reconciler:
             results, outputs = await self._apply(plan)
             remembered = [output for output in outputs.values() if isinstance(output, Remember)]
             if remembered:
-                error = await self._remember(ref, remembered, record)
-                if error is not None:
-                    recorded = _Recorded(error=error[0], transient=error[1])
+                unremembered = await self._remember(ref, remembered, record)
+                if unremembered is not None:
+                    recorded = _Recorded(error=unremembered[0], transient=unremembered[1])
         conditions = tuple(
             condition(
                 name,
@@ -382,7 +412,18 @@ class Reconciler:
         )
         failed = any(c.status is Status.FAILED for c in conditions) or recorded.error is not None
         if not dry_run and not failed:
-            await self._ledger.delete(ref)
+            try:
+                await self._ledger.delete(ref)
+            except Exception as error:
+                if not is_azure_error(error):
+                    raise
+                transient = disposition(error) is Disposition.TRANSIENT
+                failed, recorded = (
+                    True,
+                    _Recorded(
+                        error=f"forgetting the product in the ledger failed: {describe(error)}", transient=transient
+                    ),
+                )
         outcome = Outcome.FAILED if failed else (Outcome.PLANNED if dry_run else Outcome.RETIRED)
         reason = recorded.error or "resource group is gone; the app's artefacts outside it were retired"
         return GroupReport(
@@ -442,7 +483,12 @@ class Reconciler:
         ref = group.ref
         owner = visualization_owner(self._config, ref.name)
         made_by_app = tag_value(group.tags, self._config.tags.managed_by) == self._config.managed_by
-        if owner is not None and made_by_app and await reads.group(GroupRef(ref.subscription_id, owner)) is None:
+        if owner is not None and made_by_app:
+            try:
+                product_group = await reads.group(GroupRef(ref.subscription_id, owner))
+            except Exception as error:
+                return self._failed(zone, ref, f"reading its product group {owner}", error, dry_run)
+        if owner is not None and made_by_app and product_group is None:
             reason = f"dedicated visualization group of {owner}, which no longer exists; left in place"
             return GroupReport(ref, Outcome.ORPHANED, zone.name, reason=reason, dry_run=dry_run)
         return GroupReport(ref, Outcome.UNCLASSIFIED, zone.name, reason=why.reason, dry_run=dry_run)
@@ -463,7 +509,8 @@ class Reconciler:
                     raise seen
                 verdict = disposition(seen)
                 if verdict is Disposition.GROUP_GONE:
-                    return GroupReport(ref, Outcome.NOT_FOUND, zone.name, subject.identity, "resource group not found")
+                    gone = "resource group not found"
+                    return GroupReport(ref, Outcome.NOT_FOUND, zone.name, subject.identity, gone, dry_run=dry_run)
                 if verdict is Disposition.GROUP_DELETING:
                     return _deleting(zone, ref, dry_run)
                 log.log(
@@ -488,7 +535,7 @@ class Reconciler:
             if recorded.record is not None:
                 subject = Subject(zone, subject.group, _recorded(subject.identity), recorded.record)
 
-        applied = not dry_run and not (recorded.error and subject.identity.source == "tags")
+        applied = not dry_run and (bool(results) or not plan)  # not when a failed pin stopped the plan
         for aspect_name, notes in findings.items():
             conditions[aspect_name] = condition(
                 aspect_name,
@@ -500,7 +547,7 @@ class Reconciler:
         ordered = tuple(conditions[aspect.name] for aspect in self._aspects)
         outcome = _outcome(plan, results, ordered, dry_run)
         identity = subject.identity
-        reason = None
+        reason: str | None = None
         if outcome is Outcome.NOT_FOUND:
             reason = "resource group was deleted while it was being reconciled"
         elif outcome is Outcome.DELETING:
@@ -618,7 +665,10 @@ class Reconciler:
                 if prerequisite is None:
                     return None  # never started: the group went meanwhile
                 if not prerequisite.ok:
-                    return ActionResult(action, "skipped: a prerequisite action failed", Disposition.TERMINAL)
+                    # Retried with its prerequisite when that failed transiently; terminal otherwise.
+                    transient = prerequisite.disposition is Disposition.TRANSIENT
+                    verdict = Disposition.TRANSIENT if transient else Disposition.TERMINAL
+                    return ActionResult(action, "skipped: a prerequisite action failed", verdict)
             if gone:
                 return None  # the group is gone or going: nothing further can land
             result, output = await self._run_once(action, outputs, shared)

@@ -275,6 +275,17 @@ async def test_a_failed_prerequisite_skips_its_dependents_in_another_aspect(conf
     assert stamp.stamped == {}
 
 
+async def test_a_dependent_of_a_transient_failure_is_retried_with_it(config: GovernanceConfig) -> None:
+    inventory = MemoryInventory({EMEA: {"dp-sales-orders-rg": {}}})
+    inventory.fail_merge = ServiceResponseError("connection reset")
+
+    with pytest.raises(TransientFailure) as raised:
+        await reconciler(config, inventory, MemoryLedger(), StampAspect()).reconcile_group(ORDERS)
+
+    skipped = raised.value.reports[0].results[1]
+    assert (skipped.error, skipped.disposition) == ("skipped: a prerequisite action failed", Disposition.TRANSIENT)
+
+
 async def test_one_aspect_failing_to_observe_does_not_stop_the_others(config: GovernanceConfig) -> None:
     class Blind(StampAspect):
         async def observe(self, target: Target, reads: Reads) -> bool:
@@ -429,6 +440,63 @@ async def test_a_transient_listing_failure_marks_the_estate_for_retry(config: Go
 
     assert [r.group.name for r in report.transient_failures] == ["*"]
     assert [ref for ref, _ in inventory.merges] == [GroupRef(AMER, "dp-finance-ledger-rg")]
+
+
+async def test_a_failed_orphan_check_is_that_groups_failure_not_the_estates(config: GovernanceConfig) -> None:
+    """The orphan check waits for the whole listing; a later page failing fails the group, not the run."""
+    inventory = MemoryInventory(
+        {EMEA: {"dp-sales-gone-viz-rg": {"ManagedBy": "dpgov"}}, AMER: {"dp-finance-ledger-rg": {}}}
+    )
+    inventory.fail_list[EMEA] = ServiceResponseError("timeout")
+
+    report = await reconciler(config, inventory, MemoryLedger()).reconcile_all()
+
+    outcomes = {r.group.name: (r.outcome, r.transient) for r in report.groups}
+    assert outcomes == {
+        "dp-sales-gone-viz-rg": (Outcome.FAILED, True),
+        "*": (Outcome.FAILED, True),
+        "dp-finance-ledger-rg": (Outcome.CHANGED, False),
+    }
+
+
+class LateInventory(MemoryInventory):
+    """Groups created after the listing read their page: a GET finds them, the listing did not."""
+
+    def __init__(self, groups: Any, late: set[GroupRef]) -> None:
+        super().__init__(groups)
+        self.late = late
+
+    async def list_groups(self, subscription_id: str) -> Any:
+        async for group in super().list_groups(subscription_id):
+            if group.ref not in self.late:
+                yield group
+
+
+async def test_bulk_never_retires_a_product_the_listing_missed_but_azure_has(config: GovernanceConfig) -> None:
+    inventory = LateInventory({EMEA: {"dp-sales-orders-rg": {}}}, late={ORDERS})
+    ledger = MemoryLedger()
+    await reconciler(config, inventory, ledger).reconcile_group(ORDERS)  # its event governed it
+    inventory.groups[ORDERS]["CostCenter"] = "CC-9999"
+
+    report = await reconciler(config, inventory, ledger).reconcile_all()
+
+    (orders,) = report.groups
+    assert (orders.group, orders.outcome) == (ORDERS, Outcome.CHANGED), "reconciled on its own, not retired"
+    assert ORDERS in ledger.records
+
+
+async def test_bulk_retires_a_product_whose_group_is_confirmed_gone(config: GovernanceConfig) -> None:
+    inventory = MemoryInventory({EMEA: {"dp-sales-orders-rg": {}}})
+    ledger = MemoryLedger()
+    engine = reconciler(config, inventory, ledger)
+    await engine.reconcile_group(ORDERS)
+    del inventory.groups[ORDERS]
+
+    report = await engine.reconcile_all()
+
+    (orders,) = report.groups
+    assert (orders.group, orders.outcome) == (ORDERS, Outcome.NOT_FOUND)
+    assert ORDERS not in ledger.records
 
 
 # -- coalescing -----------------------------------------------------------------------------------
