@@ -337,11 +337,20 @@ def diff_policy(desired: DesiredPolicy, observed: ObservedPolicy) -> AspectPlan[
     by_name = {a.name.lower(): a for a in observed.assignments}
     wanted_grants: set[tuple[str, str, str]] = set()
     wanted_names = {w.name.lower() for w in desired.wanted}
+    # Identities of assignments kept as they are while their policy is blocked: their grants stay too.
+    held_back: set[str] = set()
+
+    def hold_back(name: str) -> None:
+        kept = by_name.get(name.lower())
+        if kept is not None and kept.principal_id:
+            held_back.add(kept.principal_id.lower())
+
     for wanted in desired.wanted:
         definition = observed.definitions.get(wanted.spec.definition_id.lower())
         if not isinstance(definition, Assignable):
             why = definition if isinstance(definition, str) else "it could not be read"
             findings.append(Finding(FindingKind.BLOCKED, "PolicyDefinitionUnavailable", f"{wanted.label}: {why}"))
+            hold_back(wanted.name)
             continue
         problems = [
             f"missing {', '.join(missing)}"
@@ -355,6 +364,7 @@ def diff_policy(desired: DesiredPolicy, observed: ObservedPolicy) -> AspectPlan[
         if problems:
             message = f"{wanted.label}: parameters do not fit {wanted.spec.definition_id}: {'; '.join(problems)}"
             findings.append(Finding(FindingKind.BLOCKED, "InvalidPolicyParameters", message))
+            hold_back(wanted.name)
             continue
         modifying = remediable(definition, wanted.spec.parameters)
         body = assignment_body(wanted, group, desired.location, desired.managed_by, identity=bool(modifying))
@@ -432,7 +442,8 @@ def diff_policy(desired: DesiredPolicy, observed: ObservedPolicy) -> AspectPlan[
             )
     for held in observed.grants:
         at_group = held.scope.lower().rstrip("/") == scope.lower()
-        if at_group and owned_grant(held, desired.managed_by) and held.triple not in wanted_grants:
+        kept = held.principal_id.lower() in held_back
+        if at_group and owned_grant(held, desired.managed_by) and held.triple not in wanted_grants and not kept:
             actions.append(RevokePolicyIdentity(held))
     return AspectPlan(tuple(actions), tuple(findings))
 

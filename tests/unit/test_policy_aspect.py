@@ -62,7 +62,7 @@ REQUIRE_TAG = definition("871b6d14-10aa-478d-b590-94f262ecfa99", {"tagName": {"t
 INHERIT_TAG = definition(
     "cd3aa116-8754-49c9-a813-ad46512ece54", {"tagName": {"type": "String"}}, "modify", [CONTRIBUTOR]
 )
-SALES_BASELINE = {
+SALES_BASELINE: dict[str, Any] = {
     "id": INITIATIVE,
     "properties": {
         "parameters": {"allowedLocations": {"type": "Array"}, "costCenterTag": {"type": "String"}},
@@ -247,3 +247,19 @@ def test_an_unknown_definition_or_bad_parameters_block_without_a_write() -> None
 
     assert plan.actions == ()
     assert [f.reason for f in plan.findings] == ["PolicyDefinitionUnavailable"]
+
+
+def test_a_blocked_policy_keeps_its_assignment_and_its_identitys_grant() -> None:
+    """An initiative that gained a required parameter: blocked, and nothing the assignment relies on is undone."""
+    properties: dict[str, Any] = dict(SALES_BASELINE["properties"])
+    properties["parameters"] = {**properties["parameters"], "owner": {"type": "String"}}
+    changed = {**SALES_BASELINE, "properties": properties}
+    parsed = parse_set(
+        changed, {d["id"].lower(): parse_definition(d) for d in (ALLOWED_LOCATIONS, REQUIRE_TAG, INHERIT_TAG)}
+    )
+    seen = ObservedPolicy((current(),), {INITIATIVE.lower(): parsed}, (identity_grant(),))
+
+    plan = diff_policy(desired(REMEDIATED), seen)
+
+    assert plan.actions == ()
+    assert [(f.kind, f.reason) for f in plan.findings] == [(FindingKind.BLOCKED, "InvalidPolicyParameters")]
