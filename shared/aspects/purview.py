@@ -25,7 +25,9 @@ product's group is gone, its sources (and their scans) are removed and its entit
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, assert_never
@@ -378,6 +380,12 @@ class PutScan:
         }
 
 
+def trigger_artifact(source: str, scan: str) -> Artifact:
+    """A trigger the app put: the timer trusts this record instead of a read per scan (Purview has
+    no list of triggers); the event path and every per-product sync read the trigger itself."""
+    return Artifact(NAME, "trigger", f"{source}/{scan}".lower())
+
+
 @dataclass(frozen=True, slots=True)
 class PutTrigger:
     """Put a scan's recurring trigger (after the scan is created, or when it went missing)."""
@@ -391,6 +399,10 @@ class PutTrigger:
     @property
     def key(self) -> str:
         return f"trigger:{self.source}/{self.scan}"
+
+    @property
+    def artifact(self) -> Artifact:
+        return trigger_artifact(self.source, self.scan)
 
     def describe(self) -> str:
         frequency = str(self.trigger["properties"]["recurrence"]["frequency"]).lower()
@@ -424,6 +436,11 @@ class RemoveSource:
     def artifact(self) -> Artifact:
         return Artifact(NAME, "source", self.name)
 
+    @property
+    def forgotten(self) -> tuple[Artifact, ...]:
+        """What the ledger stops recording once the source (and its scan and trigger) is gone."""
+        return (self.artifact, trigger_artifact(self.name, scan_name(self.name)))
+
     def describe(self) -> str:
         return f"remove Purview source {self.name} and its scans"
 
@@ -445,6 +462,7 @@ class PutEntity:
     collection: str
     depends_on: frozenset[str] = field(default_factory=frozenset)
     aspect: str = NAME
+    replaces: tuple[Artifact, ...] = ()  # the ledger's record of the entity as last written
 
     @property
     def qualified_name(self) -> str:
@@ -456,7 +474,20 @@ class PutEntity:
 
     @property
     def artifact(self) -> Artifact:
-        return Artifact(NAME, "entity", self.qualified_name)
+        """The entity as written: its qualified name and a digest of its attributes and collection.
+
+        The timer trusts this record instead of reading every product's entity (the Data Map has no
+        list per collection): when the config changes what the entity should say, the digest no
+        longer matches and the entity is read and repaired.
+        """
+        content = json.dumps(
+            {"attributes": self.entity["attributes"], "collection": self.collection.lower()},
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+        digest = hashlib.sha256(content.encode()).hexdigest()[:16]
+        return Artifact(NAME, "entity", f"{self.qualified_name}#{digest}")
 
     def describe(self) -> str:
         lifecycle = self.entity["attributes"].get("lifecycle")
@@ -529,6 +560,7 @@ class DesiredPurview:
     schedule: Mapping[str, Any]  # the trigger body
     owned_sources: frozenset[str]  # the ledger's record of sources the app registered (lower-cased)
     marker: str
+    recorded_entity: tuple[Artifact, ...] = ()  # the ledger's record of the entity as last written
 
     @property
     def source_collection(self) -> str:
@@ -613,8 +645,9 @@ def with_stewards(
     the role; the collection's ``permission:<c>`` rule must reference the role rule. Unknown fields
     (``fromRule``…) are kept as returned.
     """
-    document: dict[str, Any] = {**policy, "properties": dict(policy.get("properties") or {})}
-    rules = [dict(rule) for rule in document["properties"].get("attributeRules") or []]
+    document: dict[str, Any] = copy.deepcopy(dict(policy))  # the observed policy stays as it was read
+    document["properties"] = document.get("properties") or {}
+    rules = list(document["properties"].get("attributeRules") or [])
     changed = False
     for role, stewards in ((CURATOR, curators), (READER, readers)):
         if not stewards:
@@ -788,7 +821,8 @@ def diff_purview(desired: DesiredPurview, observed: ObservedPurview) -> AspectPl
             and current_entity.collection.lower() != desired.source_collection.lower()
         )
     ):
-        actions.append(PutEntity(entity, desired.source_collection, after(desired.source_collection)))
+        put = PutEntity(entity, desired.source_collection, after(desired.source_collection))
+        actions.append(replace(put, replaces=tuple(a for a in desired.recorded_entity if a != put.artifact)))
     return AspectPlan(tuple(actions), tuple(findings))
 
 
@@ -891,7 +925,23 @@ class PurviewAspect:
             schedule=trigger_body(self._settings),
             owned_sources=owned,
             marker=f"{config.managed_by}-purview:",
+            recorded_entity=tuple(
+                a
+                for a in (subject.record.artifacts if subject.record else ())
+                if a.aspect == NAME and a.kind == "entity"
+            ),
         )
+
+    async def _trigger(self, source: str, known: frozenset[Artifact]) -> object:
+        scan = scan_name(source)
+        if trigger_artifact(source, scan) in known:
+            return True  # recorded as put (bulk only): present
+        return await self._store.trigger(source, scan)
+
+    def entity_recorded(self, subject: Subject) -> bool:
+        """Whether the ledger records the product's entity exactly as the config wants it now."""
+        desired = self.desire(subject)
+        return PutEntity(desired.entity, desired.source_collection).artifact in desired.recorded_entity
 
     async def observe(self, target: Target, reads: Reads) -> ObservedPurview:
         resources, sources, principal, grants, subject = await asyncio.gather(
@@ -913,6 +963,7 @@ class PurviewAspect:
         *,
         collections: Mapping[str, ObservedCollection] | None,
         known_entity: bool = False,
+        known_triggers: frozenset[Artifact] = frozenset(),
         policy_of: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> ObservedPurview:
         """The reads that depend on who the product is: its collections, policy, entity, stores."""
@@ -948,7 +999,7 @@ class PurviewAspect:
             _ready(None) if known_entity else self._store.entity(ENTITY_TYPE, qualified),
             asyncio.gather(*(details(store) for store in stores)),
             asyncio.gather(*(scans_of(source) for source in ours)),
-            asyncio.gather(*(self._store.trigger(s.name, scan_name(s.name)) for s in ours)),
+            asyncio.gather(*(self._trigger(s.name, known_triggers) for s in ours)),
         )
         chain_found, policy, entity, with_details, with_scans, triggers = found
         if collections is None:
@@ -1016,15 +1067,15 @@ class PurviewAspect:
                 return None
             case PutTrigger(source=source, scan=scan, trigger=trigger):
                 await store.put_trigger(source, scan, trigger)
-                return None
+                return Remember(added=(action.artifact,))
             case RemoveSource(name=name):
                 for existing in await store.scans(name):
                     await store.delete_scan(name, existing.name)
                 await store.delete_source(name)
-                return Remember(removed=(action.artifact,))
-            case PutEntity(entity=entity, collection=collection):
+                return Remember(removed=action.forgotten)
+            case PutEntity(entity=entity, collection=collection, replaces=replaces):
                 await store.upsert_entity(entity, ENTITY_TYPEDEF, collection)
-                return Remember(added=(action.artifact,))
+                return Remember(added=(action.artifact,), removed=replaces)
             case RemoveEntity(qualified_name=qualified_name):
                 await store.delete_entity(ENTITY_TYPE, qualified_name)
                 return Remember(removed=(Artifact(NAME, "entity", qualified_name),))
@@ -1121,9 +1172,9 @@ class ZonePurview:
         resources, grants = await asyncio.gather(
             self._reads.resources(target.ref), self._reads.role_assignments(target.ref.scope)
         )
-        recorded = any(
-            a.aspect == NAME and a.kind == "entity" and a.id == desired_entity_name(subject)
-            for a in (subject.record.artifacts if subject.record else ())
+        recorded = self._aspect.entity_recorded(subject)
+        triggers = frozenset(
+            a for a in (subject.record.artifacts if subject.record else ()) if a.aspect == NAME and a.kind == "trigger"
         )
         return await self._aspect._complete(
             subject,
@@ -1133,5 +1184,6 @@ class ZonePurview:
             grants,
             collections=self._collections,
             known_entity=recorded,
+            known_triggers=triggers,
             policy_of=self._policy,
         )

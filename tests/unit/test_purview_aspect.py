@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 from typing import Any
 
@@ -293,6 +294,21 @@ def test_stewards_join_their_roles_once_and_other_principals_stay() -> None:
     assert with_stewards(updated, CHAIN[1], curators, readers) is None, "idempotent"
 
 
+def test_the_observed_policy_is_never_changed_by_planning() -> None:
+    """One domain's policy is read once per run and shared by its products: each plans the same update."""
+    curators, readers = stewards()
+    someone = Steward(principal_id="66666666-6666-4666-8666-666666666666", principal_type="Group")
+    observed = with_stewards(fresh_policy(CHAIN[1]), CHAIN[1], (someone,), ())
+    assert observed is not None
+    as_read = copy.deepcopy(observed)
+
+    first = with_stewards(observed, CHAIN[1], curators, readers)
+
+    assert observed == as_read
+    assert first is not None
+    assert with_stewards(observed, CHAIN[1], curators, readers) == first
+
+
 def test_a_policy_without_the_stewards_plans_one_update() -> None:
     state = governed()
     stale = ObservedPurview(
@@ -331,3 +347,20 @@ def test_a_gone_product_loses_its_sources_and_its_entity_is_marked_retired() -> 
     settings = CONFIG.purview_settings().model_copy(update={"retired_entity": "delete"})
     deleting = PurviewAspect(CONFIG.model_copy(update={"purview": settings}), *PURE_PORTS)
     assert [type(a) for a in deleting.retire(record).actions] == [RemoveSource, RemoveEntity]
+
+
+def test_the_timer_trusts_a_recorded_entity_only_while_the_config_still_wants_it_as_written() -> None:
+    group = ObservedGroup(GROUP, "westeurope")
+    wanted = desired()
+    written = PutEntity(wanted.entity, wanted.source_collection).artifact
+    record = LedgerRecord(GROUP, PRODUCT, "name", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), (written,))
+    subject = Subject(ZONE, group, Identity(PRODUCT, "name", recorded=True), record)
+    sales = CONFIG.domains["sales"].model_copy(update={"owner": "new-owner@contoso.com"})
+    changed = CONFIG.model_copy(update={"domains": {**CONFIG.domains, "sales": sales}})
+    after_change = PurviewAspect(changed, *PURE_PORTS)
+
+    assert ASPECT.entity_recorded(subject) is True
+    assert after_change.entity_recorded(subject) is False, "a new owner: read the entity and repair it"
+    repair = diff_purview(after_change.desire(subject), governed())
+    (put,) = [a for a in repair.actions if isinstance(a, PutEntity)]
+    assert put.replaces == (written,), "the ledger's old record is replaced by the new one"
