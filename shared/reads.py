@@ -63,6 +63,7 @@ class GroupReads:
         self._groups: SingleFlight[ObservedGroup | None] = SingleFlight()
         self._resources: SingleFlight[tuple[ObservedResource, ...]] = SingleFlight()
         self._assignments: SingleFlight[tuple[ObservedAssignment, ...]] = SingleFlight()
+        self._once: SingleFlight[Any] = SingleFlight()
 
     async def group(self, ref: GroupRef) -> ObservedGroup | None:
         return await self._groups.get(ref.key, lambda: self._inventory.get_group(ref))
@@ -75,18 +76,24 @@ class GroupReads:
         listed = await self._assignments.get(scope.lower(), lambda: self._inventory.list_role_assignments_at(scope))
         return tuple(assignment for assignment in listed if within(assignment.scope, scope))
 
+    async def once(self, key: str, load: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        result: T = await self._once.get(key, load)
+        return result
+
     async def close(self) -> None:
         await self._groups.close()
         await self._resources.close()
         await self._assignments.close()
+        await self._once.close()
 
 
 class ZoneReads:
     """Reads for a bulk reconcile of one landing zone, answered from subscription-wide lists."""
 
-    def __init__(self, inventory: Inventory, zone: LandingZone) -> None:
+    def __init__(self, inventory: Inventory, zone: LandingZone, estate: SingleFlight[Any]) -> None:
         self._inventory = inventory
         self._zone = zone
+        self._estate = estate  # reads shared by every landing zone of the run
         self._groups: dict[str, ObservedGroup] = {}
         self._listed = asyncio.get_running_loop().create_future()
         self._resources: asyncio.Task[dict[str, tuple[ObservedResource, ...]]] | None = None
@@ -132,6 +139,10 @@ class ZoneReads:
         index = await asyncio.shield(self._assignments)
         group = group_of(scope)
         return tuple(a for a in index.get(group, ()) if within(a.scope, scope)) if group else ()
+
+    async def once(self, key: str, load: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        result: T = await self._estate.get(key, load)
+        return result
 
     async def _list_assignments(self) -> dict[str, tuple[ObservedAssignment, ...]]:
         by_group: defaultdict[str, list[ObservedAssignment]] = defaultdict(list)

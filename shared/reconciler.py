@@ -283,14 +283,22 @@ class Reconciler:
         """
         started = time.perf_counter()
         selected = zones if zones is not None else self._config.landing_zones
+        estate: SingleFlight[Any] = SingleFlight()  # reads every landing zone shares (Purview's lists)
         with reconcile_id(request_id):
-            async with asyncio.TaskGroup() as zone_tasks:
-                per_zone = [zone_tasks.create_task(self._reconcile_zone(zone, dry_run=dry_run)) for zone in selected]
+            try:
+                async with asyncio.TaskGroup() as zone_tasks:
+                    per_zone = [
+                        zone_tasks.create_task(self._reconcile_zone(zone, estate, dry_run=dry_run)) for zone in selected
+                    ]
+            finally:
+                await estate.close()
         reports = sorted((report for task in per_zone for report in task.result()), key=lambda r: r.group.key)
         return EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000)
 
-    async def _reconcile_zone(self, zone: LandingZone, *, dry_run: bool) -> list[GroupReport]:
-        reads = ZoneReads(self._inventory, zone)
+    async def _reconcile_zone(
+        self, zone: LandingZone, estate: SingleFlight[Any], *, dry_run: bool
+    ) -> list[GroupReport]:
+        reads = ZoneReads(self._inventory, zone, estate)
         run = _ZoneRun(
             zone,
             reads,

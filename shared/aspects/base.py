@@ -23,7 +23,7 @@ an action reported done without its I/O.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
@@ -86,6 +86,7 @@ ActionT_co = TypeVar("ActionT_co", bound=Action, covariant=True)
 DesiredT = TypeVar("DesiredT")
 ObservedT = TypeVar("ObservedT")
 ObservedT_co = TypeVar("ObservedT_co", covariant=True)
+SharedT = TypeVar("SharedT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,11 @@ class Reads(Protocol):
 
     async def role_assignments(self, scope: str) -> tuple[ObservedAssignment, ...]:
         """Assignments at the scope and below it (RBAC, policy and Purview grants share this read)."""
+        ...
+
+    async def once(self, key: str, load: Callable[[], Coroutine[Any, Any, SharedT]]) -> SharedT:
+        """A read that is the same for every group and landing zone (an account-wide Purview list):
+        made once per reconcile, or once per bulk run across all its landing zones."""
         ...
 
 

@@ -1032,11 +1032,16 @@ class PurviewAspect:
         )
 
     async def observe_zone(self, zone: LandingZone, reads: Reads) -> ZonePurview:
+        """The account's collections and sources, listed once per run for every landing zone."""
         del zone
+        collections, sources, principal = await reads.once("purview:account", self._list_account)
+        return ZonePurview(self, {c.name.lower(): c for c in collections}, sources, principal, reads)
+
+    async def _list_account(self) -> tuple[list[ObservedCollection], list[ObservedSource], str]:
         collections, sources, principal = await asyncio.gather(
             self._store.collections(), self._store.sources(), self._store.account_principal_id()
         )
-        return ZonePurview(self, {c.name.lower(): c for c in collections}, sources, principal, reads)
+        return collections, sources, principal
 
     async def read_policy(self, collection: str) -> dict[str, Any] | None:
         return await self._store.metadata_policy(collection)

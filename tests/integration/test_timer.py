@@ -44,9 +44,14 @@ def test_timer_on_a_compliant_estate_reads_one_list_per_subscription_and_kind_an
         "PolicyAssignments_List": 2,
     }, "one list per subscription and kind, never a read per group"
     assert summary.reads == 8
-    # Per landing zone: the collections and the data sources (one page each); and the one domain with
-    # stewards (sales) has its collection's metadata policy read once for all its products.
-    assert summary.purview_reads == 5
+    # Once per run for both landing zones: the account's collections and data sources (one page each);
+    # and the one domain with stewards (sales) has its collection's metadata policy read once for all
+    # its products.
+    assert summary.purview_reads == 3
+    assert {op: n for op, n in summary.by_operation.items() if op.startswith(("Collections_", "DataSources_"))} == {
+        "Collections_ListCollections": 1,
+        "DataSources_ListAll": 1,
+    }
 
 
 async def test_timer_finishes_the_other_groups_then_raises_on_transient_failure(
