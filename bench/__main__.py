@@ -3,17 +3,21 @@
     python -m bench [--latency-ms 50] [--groups 2000] [--json]
 
 Every request goes through the official SDKs to the emulator, which adds the given latency to each
-ARM response and logs every request; "sequential round trips" is the emulator's critical path (the
-longest chain of requests each starting after the previous one ended). Scenarios:
+ARM and Purview response and logs every request; "sequential round trips" is the emulator's critical
+path (the longest chain of requests each starting after the previous one ended). The ledger's Table
+storage (Azurite) is counted from azure-core's request log in this process. Every scenario starts
+from the platform's prerequisites (principals, the management group, the sales initiative). Scenarios:
 
-1. one new-group event, cold (first event of the process: includes the managed-identity token) and
-   warm, delivered to the local Functions host as Event Grid would;
-2. reconcile-all of N compliant groups over two subscriptions (the timer on a governed estate);
-3. the same estate with 10% drift (the timer repairing drift);
-4. 400 drifted groups in one subscription with ARM's token buckets on: the rate gate keeps the
-   repair at the write bucket's refill rate;
-5. side by side: the same compliant estate observed with a GET per group, the shape bulk listing
-   avoids.
+1. one new product's event, cold (first event of the process: tokens, definitions, the landing
+   zone's collections) and warm, and warm with an ADLS Gen2 account, delivered to the local
+   Functions host as Event Grid would;
+2. reconcile-all governing N new products over two subscriptions (a mix of the example's domains,
+   every tenth with a data store): every aspect's writes;
+3. reconcile-all of the same, now compliant (the timer on a governed estate);
+4. the same estate with 10% retagged (the timer repairing drift);
+5. side by side: the same estate reconciled group by group, the shape bulk listing avoids;
+6. 400 retagged groups in one subscription with ARM's token buckets on: the rate gate keeps the
+   repair at the write bucket's refill rate.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import functools
 import json
+import logging
 import math
 import os
 import time
@@ -15,76 +16,178 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import requests
+from azure.identity.aio import DefaultAzureCredential
+from azure.mgmt.resource.resources.aio import ResourceManagementClient
+from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
-from emulator.client import EmulatorControl
+from emulator.control.client import EmulatorControl, SeedResource, SeedResourceGroup, SeedSubscription
 from emulator.host import start_host
-from emulator.process import start_emulator
-from shared.aspects.tags import cross_charging_tags
-from shared.config import GovernanceConfig, load_config
+from emulator.process import EmulatorEndpoints, start_emulator
+from emulator.scenario import AMER, EMEA, define_initiatives, prepare_directory
+from shared.config import load_config
 from shared.engine import open_engine
-from shared.model import DataProduct, GroupRef
+from shared.model import GroupRef
+from shared.report import EstateReport
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "governance.example.yaml"
-EMEA = "11111111-1111-1111-1111-111111111111"
-AMER = "22222222-2222-2222-2222-222222222222"
 ARM_READ_BURST, ARM_READ_REFILL_PER_SECOND = 250, 25
-PAGE_SIZE = 100  # groups per list page served by the emulator
+ARM_WRITE_BURST, ARM_WRITE_REFILL_PER_SECOND = 200, 10
+PAGE_SIZE = 100  # items per list page served by the emulator
+DOMAINS = ("sales", "sales", "marketing", "finance")  # the estate's mix, by group index
+STORE_EVERY = 10  # every 10th product holds an ADLS Gen2 account (a data store Purview scans)
+SDK_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
+Groups = dict[str, dict[str, dict[str, str]]]
 
 
 @dataclass(frozen=True)
 class Figures:
     scenario: str
-    requests: int
-    reads: int
-    writes: int
+    arm_reads: int
+    arm_writes: int
+    purview_reads: int
+    purview_writes: int
+    ledger_requests: int | None  # Table storage (Azurite) is not in the emulator's log; None: not counted
     token_requests: int
     sequential_round_trips: int
     wall_ms: float
+    throttled: int
     note: str = ""
-    throttled: int = 0
+    outcomes: Mapping[str, int] | None = None
 
 
-def measure(control: EmulatorControl, scenario: str, run: Callable[[], object], note: str = "") -> Figures:
+class LedgerRequests(logging.Handler):
+    """Counts the requests this process's SDK clients send to the ledger's table endpoint.
+
+    azure-core's HTTP logging policy logs one record per request at INFO; the benchmark listens to
+    that logger (nothing is printed) instead of touching the app.
+    """
+
+    def __init__(self, table_endpoint: str) -> None:
+        super().__init__(logging.INFO)
+        self._prefix = f"Request URL: '{table_endpoint.rstrip('/')}"
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith(self._prefix):
+            self.count += 1
+
+    @contextmanager
+    def listening(self) -> Iterator[None]:
+        logger = logging.getLogger(SDK_LOGGER)
+        saved = (logger.level, logger.propagate)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        logger.addHandler(self)
+        try:
+            yield
+        finally:
+            logger.removeHandler(self)
+            logger.setLevel(saved[0])
+            logger.propagate = saved[1]
+
+
+def measure(
+    control: EmulatorControl,
+    scenario: str,
+    run: Callable[[], object],
+    note: str = "",
+    ledger: LedgerRequests | None = None,
+) -> Figures:
     control.clear_requests()
+    if ledger is not None:
+        ledger.count = 0
     started = time.perf_counter()
-    run()
+    result = run()
     wall_ms = (time.perf_counter() - started) * 1000
     summary = control.request_summary()
     throttled = sum(1 for entry in control.requests_log() if entry.status == 429)
+    outcomes = dict(result.counts) if isinstance(result, EstateReport) else None
     return Figures(
         scenario,
-        summary.total,
         summary.reads,
-        summary.writes,
+        summary.writes + summary.deletes,
+        summary.purview_reads,
+        summary.purview_writes + summary.purview_deletes,
+        ledger.count if ledger is not None else None,
         summary.tokens,
         summary.sequential_round_trips,
         round(wall_ms, 1),
-        note,
         throttled,
+        note,
+        outcomes,
     )
 
 
-def estate(config: GovernanceConfig, count: int, drifted_every: int = 0) -> dict[str, dict[str, dict[str, str]]]:
-    """``count`` governed groups split over the two landing zones; every Nth one drifted."""
-    groups: dict[str, dict[str, dict[str, str]]] = {EMEA: {}, AMER: {}}
+def estate(count: int, domains: tuple[str, ...] = DOMAINS) -> Groups:
+    """``count`` new product groups, split over the two landing zones, as their teams create them."""
+    groups: Groups = {EMEA: {}, AMER: {}}
     for index in range(count):
-        subscription_id, zone = (EMEA, "lz-emea") if index % 2 == 0 else (AMER, "lz-amer")
-        product = f"p{index:05d}"
-        tags = {**cross_charging_tags(config, DataProduct(zone, "sales", product, "prd")), "team": f"t{index}"}
-        if drifted_every and index % drifted_every == 0:
-            tags["CostCenter"] = "CC-DRIFTED"
-        groups[subscription_id][f"dp-sales-{product}-rg"] = tags
+        subscription_id = EMEA if index % 2 == 0 else AMER
+        domain = domains[index % len(domains)]
+        groups[subscription_id][f"dp-{domain}-p{index:05d}-rg"] = {"team": f"t{index}"}
     return groups
 
 
-def seed(control: EmulatorControl, groups: Mapping[str, Mapping[str, Mapping[str, str]]]) -> None:
+def data_store(group: str) -> SeedResource:
+    name = "st" + group.replace("-", "")[:22]
+    return SeedResource(
+        "Microsoft.Storage/storageAccounts",
+        name,
+        kind="StorageV2",
+        sku={"name": "Standard_LRS"},
+        properties={"isHnsEnabled": True},
+    )
+
+
+def seed(
+    control: EmulatorControl, endpoints: EmulatorEndpoints, groups: Mapping[str, Mapping[str, Mapping[str, str]]]
+) -> None:
+    """A blank emulator holding ``groups`` (every STORE_EVERY-th with a data store) and the platform's
+    prerequisites: the config's principals, the management group and the sales initiative."""
     control.reset()
     control.set_page_size(PAGE_SIZE)
-    control.seed_subscriptions([EMEA, AMER])
-    for subscription_id, by_name in groups.items():
-        control.seed_groups(subscription_id, {name: dict(tags) for name, tags in by_name.items()})
+    subscriptions = []
+    for subscription_id, by_name in {EMEA: {}, AMER: {}, **groups}.items():
+        seeded = [
+            SeedResourceGroup(
+                name,
+                tags=dict(tags),
+                resources=(data_store(name),) if index % STORE_EVERY == 0 else (),
+            )
+            for index, (name, tags) in enumerate(by_name.items())
+        ]
+        subscriptions.append(SeedSubscription(subscription_id, resource_groups=seeded))
+    control.seed(subscriptions)
+    prepare_directory(control)
+
+    async def platform() -> None:
+        async with DefaultAzureCredential() as credential:
+            await define_initiatives(credential, endpoints.url, connection_verify=endpoints.ca_bundle)
+
+    asyncio.run(platform())
+
+
+def drift(endpoints: EmulatorEndpoints, groups: Groups, every: int) -> int:
+    """Someone edits the cost centre on every ``every``-th group (through ARM, as the portal would)."""
+    names = [(sub, name) for sub, by_name in groups.items() for name in by_name][::every]
+
+    async def go() -> None:
+        async with DefaultAzureCredential() as credential:
+            for subscription_id in {sub for sub, _ in names}:
+                async with ResourceManagementClient(
+                    credential, subscription_id, base_url=endpoints.url, connection_verify=endpoints.ca_bundle
+                ) as client:
+                    patch = TagsPatchResource(operation="Merge", properties=Tags(tags={"CostCenter": "CC-DRIFTED"}))
+                    scopes = [
+                        f"/subscriptions/{sub}/resourceGroups/{name}" for sub, name in names if sub == subscription_id
+                    ]
+                    pollers = await asyncio.gather(*(client.tags.begin_update_at_scope(s, patch) for s in scopes))
+                    await asyncio.gather(*(poller.result() for poller in pollers))
+
+    asyncio.run(go())
+    return len(names)
 
 
 def group_event(group: str) -> list[dict[str, object]]:
@@ -131,99 +234,136 @@ def run(ca_dir: Path, latency_ms: float, group_count: int) -> list[Figures]:
         host = stack.enter_context(start_host(app="function_app:app", env=app_env, cwd=ROOT))
         stack.enter_context(environment(app_env))
         control = EmulatorControl(endpoints.url, str(endpoints.ca_bundle))
+        settings = Settings.from_environment()
+        assert endpoints.storage is not None, "the benchmarks need Azurite for the ledger"
+        ledger = LedgerRequests(endpoints.storage.table)
+        stack.enter_context(ledger.listening())
         webhook = f"{host.url}/runtime/webhooks/eventgrid?functionName=on_resource_event"
         headers = {"aeg-event-type": "Notification", "Content-Type": "application/json"}
 
-        # 1. One new-group event through the host, cold then warm.
-        seed(control, {EMEA: {"dp-sales-cold-rg": {}, "dp-sales-warm-rg": {}}})
+        # 1. One new product's event through the host, cold (first of the process) then warm.
+        # The third group holds an ADLS Gen2 account (seed: every STORE_EVERY-th group of a zone, from 0).
+        events: dict[str, dict[str, str]] = {"dp-sales-store-rg": {}, "dp-sales-cold-rg": {}, "dp-sales-warm-rg": {}}
+        seed(control, endpoints, {EMEA: events})
         control.set_latency(latency_ms)
-        for label, group in (("cold", "dp-sales-cold-rg"), ("warm", "dp-sales-warm-rg")):
-            deliver = functools.partial(requests.post, webhook, json=group_event(group), headers=headers, timeout=60)
-            note = "token + GET group + PATCH tags" if label == "cold" else "GET group + PATCH tags"
-            figures.append(measure(control, f"one new-group event ({label})", deliver, note))
+        for label, group in (
+            ("cold", "dp-sales-cold-rg"),
+            ("warm", "dp-sales-warm-rg"),
+            ("warm, with an ADLS Gen2 account", "dp-sales-store-rg"),
+        ):
+            deliver = functools.partial(requests.post, webhook, json=group_event(group), headers=headers, timeout=120)
+            note = "in the host; ledger: 1 point read + 1 insert + 1 replace (not counted)"
+            figures.append(measure(control, f"one new sales product's event ({label})", deliver, note))
+        control.set_latency(0)
 
-        # 2-5. The estate, in-process (the timer's code path without the host in between).
-        settings = Settings.from_environment()
-
-        def reconcile_all() -> object:
-            async def go() -> object:
+        # 2-6. The estate, in-process (the timer's code path without the host in between).
+        def reconcile_all() -> EstateReport:
+            async def go() -> EstateReport:
                 async with open_engine(settings, config) as engine:
                     return await engine.reconciler.reconcile_all()
 
             return asyncio.run(go())
 
-        def get_per_group(names: Mapping[str, Mapping[str, object]]) -> object:
+        def reconcile_each(groups: Groups) -> object:
             async def go() -> object:
                 async with open_engine(settings, config) as engine:
-                    refs = [GroupRef(sub, name) for sub, by_name in names.items() for name in by_name]
+                    refs = [GroupRef(sub, name) for sub, by_name in groups.items() for name in by_name]
                     return await asyncio.gather(*(engine.reconciler.reconcile_group(ref) for ref in refs))
 
             return asyncio.run(go())
 
-        compliant = estate(config, group_count)
-        control.set_latency(0)
-        seed(control, compliant)
-        control.set_latency(latency_ms)
-        pages = sum(math.ceil(len(by_name) / PAGE_SIZE) for by_name in compliant.values())
-        figures.append(
-            measure(
-                control,
-                f"reconcile-all, {group_count} compliant groups, 2 subscriptions",
-                reconcile_all,
-                f"{pages} list pages + token",
-            )
-        )
-        control.set_latency(0)
-        seed(control, estate(config, group_count, drifted_every=10))
+        groups = estate(group_count)
+        stores = sum(math.ceil(len(by_name) / STORE_EVERY) for by_name in groups.values())
+        seed(control, endpoints, groups)
         control.set_latency(latency_ms)
         figures.append(
             measure(
                 control,
-                f"reconcile-all, {group_count} groups, {group_count // 10} drifted",
+                f"govern {group_count} new products (reconcile-all), {stores} with a data store",
                 reconcile_all,
-                f"one PATCH per drifted group, {settings.max_concurrency} in flight",
+                f"every aspect's writes, {settings.max_concurrency} in flight",
+                ledger,
             )
         )
-        # 4. Drift beyond ARM's write burst, with ARM's token buckets on.
+        figures.append(
+            measure(
+                control,
+                f"reconcile-all, the same {group_count} products, compliant",
+                reconcile_all,
+                "one list per subscription and kind, paged; Purview's lists once per run",
+                ledger,
+            )
+        )
+        control.set_latency(0)
+        drifted = drift(endpoints, groups, every=10)
+        control.set_latency(latency_ms)
+        figures.append(
+            measure(
+                control,
+                f"reconcile-all, {group_count} products, {drifted} retagged",
+                reconcile_all,
+                "one tags PATCH per drifted group",
+                ledger,
+            )
+        )
+        seconds_in_arm = max(0, 5 * group_count - ARM_READ_BURST) / ARM_READ_REFILL_PER_SECOND
+        figures.append(
+            measure(
+                control,
+                f"baseline: reconcile each of the {group_count} products on its own",
+                lambda: reconcile_each(groups),
+                f"the event path per group; ARM's read bucket (250, 25/s) would add ≥ {seconds_in_arm:.0f} s",
+                ledger,
+            )
+        )
+        control.set_latency(0)
+
+        # 6. Drift beyond ARM's write burst, with ARM's token buckets on: 400 governed groups, every
+        # one retagged, repaired by one timer run.
         drift_writes = 400
-        control.set_latency(0)
-        seed(control, {EMEA: {f"dp-sales-t{i:04d}-rg": {} for i in range(drift_writes)}})
+        retagged: Groups = {EMEA: {f"dp-finance-t{i:04d}-rg": {} for i in range(drift_writes)}}
+        seed(control, endpoints, retagged)
+        reconcile_all()
+        drift(endpoints, retagged, every=1)
         control.set_latency(latency_ms)
         control.set_throttling(True)
-        ideal = (drift_writes - 200) / 10
+        ideal = (drift_writes - ARM_WRITE_BURST) / ARM_WRITE_REFILL_PER_SECOND
         figures.append(
             measure(
                 control,
-                f"drift repair, {drift_writes} writes in one subscription, ARM throttling on",
+                f"drift repair, {drift_writes} retagged groups in one subscription, ARM throttling on",
                 reconcile_all,
-                f"bucket 200 + 10/s: refill-bound floor {ideal:.0f} s",
+                f"bucket {ARM_WRITE_BURST} + {ARM_WRITE_REFILL_PER_SECOND}/s: refill-bound floor {ideal:.0f} s",
+                ledger,
             )
         )
         control.set_throttling(False)
-
         control.set_latency(0)
-        seed(control, compliant)
-        control.set_latency(latency_ms)
-        seconds_in_arm = max(0, group_count - ARM_READ_BURST) / ARM_READ_REFILL_PER_SECOND
-        figures.append(
-            measure(
-                control,
-                f"baseline: GET per group, {group_count} compliant groups",
-                lambda: get_per_group(compliant),
-                f"real ARM read bucket (250, 25/s) would add ≥ {seconds_in_arm:.0f} s of throttling",
-            )
-        )
     return figures
 
 
 def render(figures: list[Figures], latency_ms: float) -> str:
-    header = ("scenario", "requests", "reads", "writes", "tokens", "429s", "seq. round trips", "wall ms", "note")
+    header = (
+        "scenario",
+        "ARM reads",
+        "ARM writes",
+        "Purview reads",
+        "Purview writes",
+        "ledger",
+        "tokens",
+        "429s",
+        "seq. round trips",
+        "wall ms",
+        "note",
+    )
     rows = [header] + [
         (
             f.scenario,
-            str(f.requests),
-            str(f.reads),
-            str(f.writes),
+            str(f.arm_reads),
+            str(f.arm_writes),
+            str(f.purview_reads),
+            str(f.purview_writes),
+            "—" if f.ledger_requests is None else str(f.ledger_requests),
             str(f.token_requests),
             str(f.throttled),
             str(f.sequential_round_trips),
@@ -233,11 +373,15 @@ def render(figures: list[Figures], latency_ms: float) -> str:
         for f in figures
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = [f"emulator latency: {latency_ms:.0f} ms per ARM request"]
+    lines = [f"emulator latency: {latency_ms:.0f} ms per ARM and Purview request (Azurite: none added)"]
     for row in rows:
         lines.append(
             " | ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)) + " | " + row[-1]
         )
+    for f in figures:
+        if f.outcomes:
+            counted = ", ".join(f"{outcome} {count}" for outcome, count in sorted(f.outcomes.items()) if count)
+            lines.append(f"  {f.scenario}: {counted}")
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ Grants on these groups belong to the RBAC aspect; its actions depend on this asp
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, assert_never
@@ -188,7 +189,8 @@ class VisualizationAspect:
         dedicated = dedicated_visualization_group(self._config, target.ref.name)
         if dedicated is not None:
             refs.append(GroupRef(target.ref.subscription_id, dedicated))
-        return {ref.name.lower(): await reads.group(ref) for ref in refs}
+        found = await asyncio.gather(*(reads.group(ref) for ref in refs))  # one round trip, not one each
+        return {ref.name.lower(): group for ref, group in zip(refs, found, strict=True)}
 
     async def observe_zone(self, zone: LandingZone, reads: Reads) -> ViaReads[ObservedVisualization]:
         del zone
