@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, assert_never
 
 from shared.aspects.base import AspectPlan, Disposition, Finding, FindingKind, Outputs, Reads, Subject, Target
-from shared.aspects.tags import cross_charging_tags, tag_drift
+from shared.aspects.tags import MergeTags, cross_charging_tags, tag_drift
 from shared.aspects.views import ViaReads
 from shared.config import GovernanceConfig, LandingZone
 from shared.errors import disposition, error_code
@@ -72,31 +72,11 @@ class CreateGroup:
 
 
 @dataclass(frozen=True, slots=True)
-class TagGroup:
-    """Merge the governed tags into an existing visualization group (its other tags stay)."""
+class TagGroup(MergeTags):
+    """Merge the governed tags into an existing visualization group (its other tags stay): the tags
+    aspect's action, planned and executed by this aspect."""
 
-    group: GroupRef
-    tags: Mapping[str, str]
-    depends_on: frozenset[str] = field(default_factory=frozenset)
     aspect: str = NAME
-
-    @property
-    def key(self) -> str:
-        return f"tags:{self.group.scope.lower()}"
-
-    def describe(self) -> str:
-        pairs = ", ".join(f"{name}={value}" for name, value in sorted(self.tags.items()))
-        return f"merge tags on {self.group.name}: {pairs}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "kind": "merge_tags",
-            "aspect": self.aspect,
-            "scope": self.group.scope,
-            "tags": dict(sorted(self.tags.items())),
-            "depends_on": sorted(self.depends_on),
-        }
 
 
 VisualizationAction = CreateGroup | TagGroup
