@@ -12,12 +12,13 @@ no public recording shows what Purview sends.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 __all__ = ["AtlasError", "PurviewError", "PurviewFailure", "atlas_invalid_parameters", "bad_body"]
 
 
-class PurviewFailure(Exception):
+class PurviewFailure(Exception, ABC):
     """A failed Purview request: a status and a body in one of Purview's error shapes."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -26,8 +27,9 @@ class PurviewFailure(Exception):
         self.code = code
         self.message = message
 
+    @abstractmethod
     def body(self, request_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """The error body in this failure's shape."""
 
 
 class PurviewError(PurviewFailure):
