@@ -16,6 +16,7 @@ import pytest
 import requests
 from azure.data.tables.aio import TableClient
 from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
+from azure.mgmt.authorization.aio import AuthorizationManagementClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from emulator.client import EmulatorControl
@@ -132,6 +133,16 @@ async def arm(app_environment: dict[str, str]) -> AsyncIterator[ResourceManageme
     async with (
         DefaultAzureCredential() as credential,
         ResourceManagementClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+async def authorization(app_environment: dict[str, str]) -> AsyncIterator[AuthorizationManagementClient]:
+    """The authorization API for the landing zone EMEA, to read back the grants the app made."""
+    async with (
+        DefaultAzureCredential() as credential,
+        AuthorizationManagementClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
     ):
         yield client
 

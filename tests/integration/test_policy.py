@@ -44,15 +44,6 @@ async def team_policy(app_environment: dict[str, str]) -> AsyncIterator[PolicyCl
 
 
 @pytest.fixture
-async def authorization(app_environment: dict[str, str]) -> AsyncIterator[AuthorizationManagementClient]:
-    async with (
-        DefaultAzureCredential() as credential,
-        AuthorizationManagementClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
-    ):
-        yield client
-
-
-@pytest.fixture
 async def insights(app_environment: dict[str, str]) -> AsyncIterator[PolicyInsightsClient]:
     async with (
         DefaultAzureCredential() as credential,

@@ -64,15 +64,6 @@ BLOB = (
 
 
 @pytest.fixture
-async def authorization(app_environment: dict[str, str]) -> AsyncIterator[AuthorizationManagementClient]:
-    async with (
-        DefaultAzureCredential() as credential,
-        AuthorizationManagementClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
-    ):
-        yield client
-
-
-@pytest.fixture
 async def datamap(app_environment: dict[str, str]) -> AsyncIterator[DataMapClient]:
     async with (
         DefaultAzureCredential() as credential,

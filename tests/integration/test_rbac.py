@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
+from azure.identity.aio import ManagedIdentityCredential
 from azure.mgmt.authorization.aio import AuthorizationManagementClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
@@ -27,15 +27,6 @@ READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 ML_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
 ML_API = "2024-04-01"
-
-
-@pytest.fixture
-async def authorization(app_environment: dict[str, str]) -> AsyncIterator[AuthorizationManagementClient]:
-    async with (
-        DefaultAzureCredential() as credential,
-        AuthorizationManagementClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
-    ):
-        yield client
 
 
 @pytest.fixture
