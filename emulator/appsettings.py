@@ -21,6 +21,7 @@ __all__ = [
     "ServiceSettings",
     "StorageSettings",
     "TrustSettings",
+    "UnifiedCatalogSettings",
     "compose",
 ]
 
@@ -102,6 +103,21 @@ class PurviewSettings:
             "DPGOV_PURVIEW_SCAN_ENDPOINT": self.endpoint,
             "DPGOV_PURVIEW_RESOURCE_ID": self.resource_id,
         }
+
+
+@dataclass(frozen=True)
+class UnifiedCatalogSettings:
+    """Where the app reaches Purview's Unified Catalog API: the base URL, without a trailing slash; the
+    app appends ``/datagovernance/catalog``.
+
+    In Azure it is ``https://api.purview-service.microsoft.com`` (one host for every tenant); the
+    emulator serves it on the Purview account's listener.
+    """
+
+    endpoint: str
+
+    def app_settings(self) -> Mapping[str, str]:
+        return {"DPGOV_UNIFIED_CATALOG_ENDPOINT": self.endpoint.rstrip("/")}
 
 
 def compose(services: list[ServiceSettings]) -> dict[str, str]:

@@ -6,6 +6,9 @@ A thin re-export of :mod:`emulator.control.client`.
 from __future__ import annotations
 
 from .control.client import (
+    CatalogRateLimitSettings,
+    CatalogRelationshipState,
+    CatalogSnapshot,
     Delivery,
     DirectoryPrincipal,
     EmulatorControl,
@@ -21,6 +24,9 @@ from .control.client import (
 )
 
 __all__ = [
+    "CatalogRateLimitSettings",
+    "CatalogRelationshipState",
+    "CatalogSnapshot",
     "Delivery",
     "DirectoryPrincipal",
     "EmulatorControl",

@@ -6,7 +6,7 @@ as a platform engineer and product teams would, through the official SDKs: creat
 (one with storage, SQL and Cosmos DB, one with an Azure ML workspace, one recognised by its team's
 tags) and a group that is not a data product. Events flow emulator → host → function → SDK →
 emulator while the demo prints them. Then it shows, per data product, one condition per aspect
-(tags, visualization, rbac, policy, purview), the grants and groups the app made, a team retagging
+(tags, visualization, rbac, policy, purview, catalog), the grants and groups the app made, a team retagging
 its product to make another domain pay (a conflict, repaired), drift whose event was lost (the
 dry-run plan, the timer repairing it), and what a governed estate costs: zero writes. Exits non-zero
 if any demo data product is not governed at the end.
@@ -243,6 +243,22 @@ async def show_governance(endpoints: EmulatorEndpoints, control: EmulatorControl
         say(f"  purview source {source.name} ({source.kind}) in {source.collection}; scans: {scans}")
     for entity in purview.entities:
         say(f"  purview entity {entity.type_name} {entity.qualified_name} in {entity.collection_id} ({entity.status})")
+    catalog = control.catalog()
+    domains = {d["id"]: d["name"] for d in catalog.domains}
+    for domain in catalog.domains:
+        say(f"  unified catalog governance domain {domain['name']} ({domain['type']}, {domain['status']})")
+    assets = {a["id"]: a["name"] for a in catalog.data_assets}
+    for product in catalog.data_products:
+        owners = len((product.get("contacts") or {}).get("owner") or [])
+        linked = [
+            assets.get(r.data_asset_id, r.data_asset_id)
+            for r in catalog.relationships
+            if r.data_product_id == product["id"]
+        ]
+        say(
+            f"  unified catalog data product {product['name']} in {domains.get(product['domain'], '?')} "
+            f"({product['status']}, {owners} owner(s)); assets: {', '.join(linked) or '-'}"
+        )
 
 
 def product_table(host: HostEndpoints) -> tuple[str, list[str]]:
@@ -369,9 +385,10 @@ def main() -> int:
         summary = control.request_summary()
         say(
             f"  ARM: {summary.reads} reads (one list per subscription and kind), {summary.writes} writes; "
-            f"Purview: {summary.purview_reads} reads, {summary.purview_writes} writes"
+            f"Purview: {summary.purview_reads} reads, {summary.purview_writes} writes; "
+            f"Unified Catalog: {summary.catalog_reads} reads, {summary.catalog_writes} writes"
         )
-        if summary.writes or summary.purview_writes:
+        if summary.writes or summary.purview_writes or summary.catalog_writes:
             problems.append("the second timer run wrote something")
 
         heading("Result")

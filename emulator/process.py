@@ -68,6 +68,11 @@ class EmulatorEndpoints:
         """The Purview data plane's URL (``DPGOV_PURVIEW_ENDPOINT``), or ``None`` with ``--no-purview``."""
         return self.app_settings.get("DPGOV_PURVIEW_ENDPOINT")
 
+    @property
+    def unified_catalog_endpoint(self) -> str | None:
+        """The Unified Catalog's base URL (``DPGOV_UNIFIED_CATALOG_ENDPOINT``; add ``/datagovernance/catalog``)."""
+        return self.app_settings.get("DPGOV_UNIFIED_CATALOG_ENDPOINT")
+
 
 def _read_ready(path: Path) -> EmulatorEndpoints | None:
     try:

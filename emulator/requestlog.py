@@ -1,9 +1,9 @@
 """The log of requests the emulator served, and the numbers benchmarks and tests read from it.
 
 dpgov's cost is counted in requests and sequential round trips (docs/emulator.md), so the emulator records
-each ARM, token and Purview request with its start and end on one monotonic clock. The critical path is the
-longest chain of requests in which each starts after the previous one ended: concurrent requests
-add to the count of requests but not to the chain.
+each ARM, token, Purview and Unified Catalog request with its start and end on one monotonic clock. The
+critical path is the longest chain of requests in which each starts after the previous one ended:
+concurrent requests add to the count of requests but not to the chain.
 """
 
 from __future__ import annotations
@@ -79,4 +79,8 @@ def summarize(entries: list[LoggedRequest]) -> RequestSummary:
         purview_writes=counts["purview-write"],
         purview_deletes=counts["purview-delete"],
         purview_round_trips=longest_sequential_chain([e for e in entries if e.request_class.startswith("purview-")]),
+        catalog_reads=counts["catalog-read"],
+        catalog_writes=counts["catalog-write"],
+        catalog_deletes=counts["catalog-delete"],
+        catalog_round_trips=longest_sequential_chain([e for e in entries if e.request_class.startswith("catalog-")]),
     )

@@ -30,6 +30,7 @@ from .appsettings import (
     ServiceSettings,
     StorageSettings,
     TrustSettings,
+    UnifiedCatalogSettings,
     compose,
 )
 from .arm.gateway import handle_arm
@@ -110,6 +111,7 @@ def _ready_content(
         services.append(StorageSettings(storage))
     if state.purview is not None and state.purview.endpoint is not None:
         services.append(PurviewSettings(state.purview.name, state.purview.endpoint, state.purview.resource_id))
+        services.append(UnifiedCatalogSettings(state.purview.endpoint))
     return {
         "url": arm_url,
         "ca_bundle": str(ca_files.ca_bundle),

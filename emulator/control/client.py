@@ -13,6 +13,7 @@ from typing import Any
 import requests
 
 from ..purview.snapshot import PurviewSnapshot
+from ..purview.unified.snapshot import CatalogRateLimitSettings, CatalogRelationshipState, CatalogSnapshot
 from .models import (
     Delivery,
     DeliverySettings,
@@ -29,6 +30,9 @@ from .models import (
 )
 
 __all__ = [
+    "CatalogRateLimitSettings",
+    "CatalogRelationshipState",
+    "CatalogSnapshot",
     "Delivery",
     "DirectoryPrincipal",
     "EmulatorControl",
@@ -158,6 +162,24 @@ class EmulatorControl:
             {"subscriptionId": subscription_id, "resourceGroup": resource_group, "location": location},
         )
         return str(resource["id"])
+
+    def catalog(self) -> CatalogSnapshot:
+        """The Unified Catalog: business domains, data products, data assets (their wire documents),
+        the asset ↔ product relationships and the rate limit."""
+        return CatalogSnapshot.from_json(self._call("GET", "/purview/catalog"))
+
+    def catalog_rate_limit(self) -> CatalogRateLimitSettings:
+        return CatalogRateLimitSettings.from_json(self._call("GET", "/purview/catalog/rate-limit"))
+
+    def set_catalog_rate_limit(
+        self, enabled: bool = True, limit: int = 100, window_seconds: float = 20.0
+    ) -> CatalogRateLimitSettings:
+        """The Unified Catalog's per-caller sliding window (on after reset: 100 requests per 20 s).
+
+        Every caller's window starts empty. Returns the settings now in force.
+        """
+        settings = CatalogRateLimitSettings(enabled, limit, window_seconds)
+        return CatalogRateLimitSettings.from_json(self._call("PUT", "/purview/catalog/rate-limit", settings.to_json()))
 
     def set_principal_replication_delay(self, seconds: float) -> None:
         """How long a principal added from now on stays invisible to ARM (``PrincipalNotFound``); default 0.

@@ -32,8 +32,20 @@ __all__ = [
 Json = dict[str, Any]
 EventSchema = Literal["EventGridSchema", "CloudEventSchemaV1_0"]
 FaultStatus = Literal[429, 500, 503, "reset"]
-# ARM's classes, token requests, and the Purview data plane's own (counted apart from ARM's).
-RequestClass = Literal["read", "write", "delete", "token", "purview-read", "purview-write", "purview-delete"]
+# ARM's classes, token requests, the Purview data plane's own (counted apart from ARM's) and the Unified
+# Catalog's (on the Purview listener under /datagovernance/catalog, counted apart from the rest of Purview).
+RequestClass = Literal[
+    "read",
+    "write",
+    "delete",
+    "token",
+    "purview-read",
+    "purview-write",
+    "purview-delete",
+    "catalog-read",
+    "catalog-write",
+    "catalog-delete",
+]
 DeliveryOutcome = Literal["pending", "delivered", "dropped", "exhausted"]
 
 EVENT_SCHEMAS: tuple[EventSchema, ...] = ("EventGridSchema", "CloudEventSchemaV1_0")
@@ -278,8 +290,10 @@ class RequestSummary:
     ``sequential_round_trips`` is the length of the longest chain of logged requests in which each
     one started after the previous one ended: the number of round trips a caller waited for in
     sequence, however many ran alongside. ``reads``/``writes``/``deletes`` count ARM requests only;
-    the ``purview_*`` fields count the Purview data plane's, and ``purview_round_trips`` is the
-    longest sequential chain of Purview requests alone.
+    the ``purview_*`` fields count the Purview data plane's (account, policy store, scanning, Data
+    Map), and ``purview_round_trips`` is the longest sequential chain of those alone; the
+    ``catalog_*`` fields count the Unified Catalog's the same way (its POSTs that only query are
+    reads).
     """
 
     reads: int
@@ -293,6 +307,10 @@ class RequestSummary:
     purview_writes: int = 0
     purview_deletes: int = 0
     purview_round_trips: int = 0
+    catalog_reads: int = 0
+    catalog_writes: int = 0
+    catalog_deletes: int = 0
+    catalog_round_trips: int = 0
 
     def to_json(self) -> Json:
         return {
@@ -307,6 +325,10 @@ class RequestSummary:
             "purview_writes": self.purview_writes,
             "purview_deletes": self.purview_deletes,
             "purview_round_trips": self.purview_round_trips,
+            "catalog_reads": self.catalog_reads,
+            "catalog_writes": self.catalog_writes,
+            "catalog_deletes": self.catalog_deletes,
+            "catalog_round_trips": self.catalog_round_trips,
         }
 
     @classmethod
@@ -323,6 +345,10 @@ class RequestSummary:
             purview_writes=int(data.get("purview_writes", 0)),
             purview_deletes=int(data.get("purview_deletes", 0)),
             purview_round_trips=int(data.get("purview_round_trips", 0)),
+            catalog_reads=int(data.get("catalog_reads", 0)),
+            catalog_writes=int(data.get("catalog_writes", 0)),
+            catalog_deletes=int(data.get("catalog_deletes", 0)),
+            catalog_round_trips=int(data.get("catalog_round_trips", 0)),
         )
 
 

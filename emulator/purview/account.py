@@ -1,4 +1,5 @@
-"""The emulated Purview account: its collections, policies, data sources and Data Map, seeded and reset.
+"""The emulated Purview account: its collections, policies, data sources, Data Map and Unified Catalog,
+seeded and reset.
 
 One account per emulator, named by a setting. It starts (and restarts after a reset) as a new
 account does: the root collection, named after the account, ``Succeeded``, with its metadata policy
@@ -27,6 +28,7 @@ from .snapshot import (
     PurviewSnapshot,
 )
 from .typedefs import TypeRegistry
+from .unified.state import UnifiedCatalog
 
 __all__ = ["DEFAULT_ACCOUNT_NAME", "HOME_RESOURCE_GROUP", "HOME_SUBSCRIPTION_ID", "PurviewAccount"]
 
@@ -52,6 +54,7 @@ class PurviewAccount:
         self.sources: dict[str, DataSource] = {}
         self.types = TypeRegistry.with_builtins()
         self.entities = EntityStore.empty()
+        self.catalog = UnifiedCatalog()
         self.reset()
 
     @property
@@ -72,13 +75,15 @@ class PurviewAccount:
         return self.collections[self.name.casefold()]
 
     def reset(self) -> None:
-        """Back to a new account: the root collection and its policy, nothing else."""
+        """Back to a new account: the root collection and its policy, an empty Unified Catalog with
+        its default rate limit, nothing else."""
         now = utc_now()
         self.collections = {}
         self.policies = PolicyStore.empty()
         self.sources = {}
         self.types = TypeRegistry.with_builtins()
         self.entities = EntityStore.empty()
+        self.catalog = UnifiedCatalog()
         root = Collection(
             name=self.name.lower(),
             friendly_name=self.name,
@@ -168,4 +173,5 @@ class PurviewAccount:
                 for e in self.entities.by_guid.values()
             ),
             type_names=tuple(sorted(self.types.defs)),
+            catalog=self.catalog.snapshot(),
         )

@@ -2,10 +2,13 @@
 
 In order, for every request: half the configured latency, routing on the path (any host), the bearer
 token (Purview's audience, ``https://purview.azure.net`` with or without the slash; anything else is
-401 in Purview's error shape), injected faults (the emulator's fault rules, matched on this path),
-the api-version of the route's service, the handler, the other half of the latency. Every request
-lands in the request log with a Purview class (``purview-read``/``-write``/``-delete``) and the
-service's REST operation id, so benchmarks count Purview traffic apart from ARM's.
+401 in Purview's error shape), the Unified Catalog's rate limit (its paths only), injected faults (the
+emulator's fault rules, matched on this path), the api-version of the route's service, the handler,
+the other half of the latency. Every request lands in the request log with a Purview class
+(``purview-read``/``-write``/``-delete``, or ``catalog-read``/``-write``/``-delete`` under
+``/datagovernance/catalog``) and the service's REST operation id, so benchmarks count Purview traffic
+apart from ARM's and the Unified Catalog's apart from the rest. Every error response under
+``/datagovernance/catalog`` carries ``x-ms-error-code`` (an Azure.Core service's header).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .account import PurviewAccount
 from .calls import PurviewCall, PurviewResponse
 from .errors import AtlasError, PurviewError, PurviewFailure
 from .routes import Route, Service, find_route
+from .unified.paths import catalog_request_class, is_catalog_path
 
 __all__ = ["PURVIEW_AUDIENCES", "build_purview_app", "handle_purview"]
 
@@ -33,12 +37,18 @@ MAX_REQUEST_BYTES = 16 * 1024 * 1024
 _CLASSES: dict[str, RequestClass] = {"GET": "purview-read", "HEAD": "purview-read", "DELETE": "purview-delete"}
 
 
-def request_class(method: str) -> RequestClass:
+def request_class(method: str, path: str) -> RequestClass:
+    if is_catalog_path(path):
+        return catalog_request_class(method, path)
     return _CLASSES.get(method.upper(), "purview-write")
 
 
-def _render(response: PurviewResponse, headers: dict[str, str], *, atlas: bool) -> web.Response:
+def _render(
+    response: PurviewResponse, headers: dict[str, str], *, atlas: bool, error_code: str | None = None
+) -> web.Response:
     merged = {**headers, **response.headers}
+    if error_code is not None:
+        merged["x-ms-error-code"] = error_code
     if response.body is None:
         return web.Response(status=response.status, headers=merged)
     # Atlas answers "application/json"; the account, policy and scanning services add the charset.
@@ -46,8 +56,15 @@ def _render(response: PurviewResponse, headers: dict[str, str], *, atlas: bool) 
     return web.Response(status=response.status, body=json.dumps(response.body).encode("utf-8"), headers=merged)
 
 
-def _failure(error: PurviewFailure, request_id: str, headers: dict[str, str]) -> web.Response:
-    return _render(PurviewResponse(error.status, error.body(request_id)), headers, atlas=isinstance(error, AtlasError))
+def _failure(
+    error: PurviewFailure, request_id: str, headers: dict[str, str], *, error_code_header: bool = False
+) -> web.Response:
+    return _render(
+        PurviewResponse(error.status, error.body(request_id)),
+        headers,
+        atlas=isinstance(error, AtlasError),
+        error_code=error.code if error_code_header else None,
+    )
 
 
 def _authenticate(state: EmulatorState, authorization: str | None) -> Caller:
@@ -100,6 +117,7 @@ async def handle_purview(request: web.Request) -> web.StreamResponse:
     headers = {"x-ms-request-id": request_id, "x-ms-correlation-request-id": correlation_id, "Server": "Kestrel"}
     found = find_route(request.path)
     route = found[0] if found is not None else None
+    catalog = is_catalog_path(request.path)
     operation = (
         route.operations[method][0]
         if route is not None and method in route.operations
@@ -117,9 +135,14 @@ async def handle_purview(request: web.Request) -> web.StreamResponse:
         )
     except _Unauthenticated as error:
         body = PurviewError(401, "Unauthorized", error.error.message).body(request_id)
-        response = _render(PurviewResponse(401, body), {**headers, **error.error.headers}, atlas=False)
+        response = _render(
+            PurviewResponse(401, body),
+            {**headers, **error.error.headers},
+            atlas=False,
+            error_code="Unauthorized" if catalog else None,
+        )
     except PurviewFailure as error:
-        response = _failure(error, request_id, headers)
+        response = _failure(error, request_id, headers, error_code_header=catalog)
     if response is not None and half_latency > 0:
         await asyncio.sleep(half_latency)
     state.requests.record(
@@ -128,7 +151,7 @@ async def handle_purview(request: web.Request) -> web.StreamResponse:
             path=request.path,
             query=dict(request.query),
             status=response.status if response is not None else 0,
-            request_class=request_class(method),
+            request_class=request_class(method, request.path),
             operation=operation,
             start=started,
             end=time.monotonic(),
@@ -152,6 +175,12 @@ async def _serve(
 ) -> web.StreamResponse | None:
     method = request.method.upper()
     caller = _authenticate(state, request.headers.get("Authorization"))
+    catalog = is_catalog_path(request.path)
+    if catalog:
+        retry_after = account.catalog.rate_limit.admit(caller.object_id)
+        if retry_after is not None:
+            error = _fault(429, retry_after)
+            return _failure(error, request_id, {**headers, "Retry-After": str(retry_after)}, error_code_header=True)
     fault = state.faults.pick(method, request.path)
     if fault is not None:
         if fault.status == "reset":
@@ -160,7 +189,7 @@ async def _serve(
             return None
         error = _fault(fault.status, fault.retry_after)
         extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
-        return _failure(error, request_id, {**headers, **extra})
+        return _failure(error, request_id, {**headers, **extra}, error_code_header=catalog)
     if found is None:
         raise PurviewError(404, "NotFound", f"No Purview resource matches the path '{request.path}'.")
     route, params = found

@@ -3,8 +3,9 @@
 Routing is on the path alone, whatever the host, because Purview's services answer under several
 host names and prefixes: collections at ``/account/collections`` (the Python SDK) and ``/collections``
 (.NET), scanning at ``/datasources`` and ``/scan/datasources``, the policy store at ``/policyStore``
-and ``/policystore``, Atlas under ``/datamap/api`` and ``/catalog/api``. Fixed segments match
-case-insensitively. Each route belongs to a service, which fixes its api-versions.
+and ``/policystore``, Atlas under ``/datamap/api`` and ``/catalog/api``, the Unified Catalog under
+``/datagovernance/catalog`` (in Azure on its own host, ``api.purview-service.microsoft.com``). Fixed
+segments match case-insensitively. Each route belongs to a service, which fixes its api-versions.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import collections, entities, policies, scanning, typedefs
 from .calls import PurviewCall, PurviewResponse
+from .unified import assets, domains, products, relationships
 
 if TYPE_CHECKING:
     from .account import PurviewAccount
@@ -57,7 +59,12 @@ DATA_MAP = Service(
     requires_api_version=False,
     atlas_errors=True,
 )
-SERVICES = (ACCOUNT, POLICY_STORE, SCANNING, DATA_MAP)
+UNIFIED_CATALOG = Service(
+    "unifiedcatalog",
+    ("2025-09-15-preview", "2026-03-20-preview"),
+    requires_api_version=True,
+)
+SERVICES = (ACCOUNT, POLICY_STORE, SCANNING, DATA_MAP, UNIFIED_CATALOG)
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,8 @@ _POLICY = r"^/policystore"
 _SOURCE = rf"^(?:/scan)?/datasources/(?P<source>{_NAME})"
 _SCAN = rf"{_SOURCE}/scans/(?P<scan>{_NAME})"
 _ATLAS = r"^/(?:datamap|catalog)/api/atlas/v2"
+_UC = r"^/datagovernance/catalog"
+_UUID_PARAM = r"[^/]+"  # checked by the handler: a malformed uuid is 400, not an unknown route
 
 
 def _route(service: Service, pattern: str, operations: Mapping[str, tuple[str, Handler]]) -> Route:
@@ -191,6 +200,81 @@ ROUTES: tuple[Route, ...] = (
         {
             "GET": ("Entity_GetByUniqueAttribute", entities.get_entity_by_unique_attribute),
             "DELETE": ("Entity_DeleteByUniqueAttribute", entities.delete_entity_by_unique_attribute),
+        },
+    ),
+    _route(
+        UNIFIED_CATALOG,
+        rf"{_UC}/businessdomains",
+        {
+            "GET": ("BusinessDomain_Enumerate", domains.list_domains),
+            "POST": ("BusinessDomain_Create", domains.create_domain),
+        },
+    ),
+    _route(
+        UNIFIED_CATALOG,
+        rf"{_UC}/businessdomains/(?P<domainId>{_UUID_PARAM})",
+        {
+            "GET": ("BusinessDomain_Get", domains.get_domain),
+            "PUT": ("BusinessDomain_Update", domains.update_domain),
+            "DELETE": ("BusinessDomain_Delete", domains.delete_domain),
+        },
+    ),
+    _route(
+        UNIFIED_CATALOG,
+        rf"{_UC}/dataProducts",
+        {
+            "GET": ("DataProducts_List", products.list_products),
+            "POST": ("DataProducts_Create", products.create_product),
+        },
+    ),
+    # Before ``dataProducts/{id}``, which would take "query" for an id.
+    _route(UNIFIED_CATALOG, rf"{_UC}/dataProducts/query", {"POST": ("DataProducts_Query", products.query_products)}),
+    _route(
+        UNIFIED_CATALOG, rf"{_UC}/dataProducts/query/count", {"POST": ("DataProducts_Count", products.count_products)}
+    ),
+    _route(
+        UNIFIED_CATALOG,
+        rf"{_UC}/dataProducts/(?P<dataProductId>{_UUID_PARAM})",
+        {
+            "GET": ("DataProducts_Get", products.get_product),
+            "PUT": ("DataProducts_Update", products.update_product),
+            "DELETE": ("DataProducts_Delete", products.delete_product),
+        },
+    ),
+    _route(
+        UNIFIED_CATALOG,
+        rf"{_UC}/dataProducts/(?P<dataProductId>{_UUID_PARAM})/relationships",
+        {
+            "GET": ("DataProducts_ListRelationships", relationships.list_product_relationships),
+            "POST": ("DataProducts_CreateRelationship", relationships.create_product_relationship),
+            "DELETE": ("DataProducts_DeleteRelationship", relationships.delete_product_relationship),
+        },
+    ),
+    _route(
+        UNIFIED_CATALOG,
+        rf"{_UC}/dataAssets",
+        {
+            "GET": ("DataAssets_List", assets.list_assets),
+            "POST": ("DataAssets_Create", assets.create_asset),
+        },
+    ),
+    _route(UNIFIED_CATALOG, rf"{_UC}/dataAssets/query", {"POST": ("DataAssets_Query", assets.query_assets)}),
+    _route(
+        UNIFIED_CATALOG,
+        rf"{_UC}/dataAssets/(?P<dataAssetId>{_UUID_PARAM})",
+        {
+            "GET": ("DataAssets_GetById", assets.get_asset),
+            "PUT": ("DataAssets_Update", assets.update_asset),
+            "DELETE": ("DataAssets_DeleteById", assets.delete_asset),
+        },
+    ),
+    _route(
+        UNIFIED_CATALOG,
+        rf"{_UC}/dataAssets/(?P<dataAssetId>{_UUID_PARAM})/relationships",
+        {
+            "GET": ("DataAssets_ListRelationships", relationships.list_asset_relationships),
+            "POST": ("DataAssets_CreateRelationship", relationships.create_asset_relationship),
+            "DELETE": ("DataAssets_DeleteRelationship", relationships.delete_asset_relationship),
         },
     ),
 )

@@ -7,8 +7,10 @@ with :meth:`PurviewSnapshot.from_json`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from .unified.snapshot import CatalogSnapshot
 
 __all__ = [
     "PurviewCollectionState",
@@ -119,7 +121,8 @@ class PurviewEntityState:
 
 @dataclass(frozen=True)
 class PurviewSnapshot:
-    """The account's name, identity and endpoint, and everything its data plane holds."""
+    """The account's name, identity and endpoint, and everything its data plane holds (the Unified
+    Catalog's domains, products, assets and relationships under ``catalog``)."""
 
     account: str
     principal_id: str
@@ -129,6 +132,7 @@ class PurviewSnapshot:
     data_sources: Sequence[PurviewDataSourceState]
     entities: Sequence[PurviewEntityState]
     type_names: Sequence[str]
+    catalog: CatalogSnapshot = field(default_factory=CatalogSnapshot)
 
     def collection(self, name: str) -> PurviewCollectionState | None:
         return next((c for c in self.collections if c.name == name.lower()), None)
@@ -143,6 +147,7 @@ class PurviewSnapshot:
             "dataSources": [s.to_json() for s in self.data_sources],
             "entities": [e.to_json() for e in self.entities],
             "typeNames": list(self.type_names),
+            "catalog": self.catalog.to_json(),
         }
 
     @classmethod
@@ -156,4 +161,5 @@ class PurviewSnapshot:
             data_sources=tuple(PurviewDataSourceState.from_json(s) for s in data["dataSources"]),
             entities=tuple(PurviewEntityState.from_json(e) for e in data["entities"]),
             type_names=tuple(str(name) for name in data["typeNames"]),
+            catalog=CatalogSnapshot.from_json(data["catalog"]) if "catalog" in data else CatalogSnapshot(),
         )

@@ -7,8 +7,12 @@ primitives, containers of known types or known types (400 ``ATLAS-400-00-001``).
 bookkeeping fields (``category``, ``guid``, times in epoch ms, ``version``, ``lastModifiedTS`` as a
 string) and per-attribute defaults (``valuesMinCount`` …).
 
-The emulator knows only Atlas's base entity types (``Referenceable``, ``Asset``, ``DataSet``,
-``Process``), not the hundreds of Azure types Purview ships.
+The emulator knows Atlas's base entity types (``Referenceable``, ``Asset``, ``DataSet``, ``Process``)
+and, of the hundreds of Azure types Purview ships, the top-level data-store types the app upserts
+(``azure_storage_account``, ``azure_sql_server``, ``azure_mysql_server``, ``azure_postgresql_server``,
+``azure_cosmosdb_account``, ``azure_synapse_workspace``, ``azure_data_explorer_cluster``) and two asset
+types the Unified Catalog maps (``adls_gen2_path``, ``azure_sql_table``): each a ``DataSet`` with no
+attributes of its own (Purview's carry more; the emulator refuses them as unknown).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from .account import PurviewAccount
 
 __all__ = [
+    "AZURE_DATASET_TYPES",
     "CATEGORIES",
     "TypeRegistry",
     "batch_create_typedefs",
@@ -77,16 +82,32 @@ def _attribute(name: str, type_name: str, *, optional: bool, unique: bool = Fals
     }
 
 
-def _builtin(name: str, super_types: list[str], attributes: list[dict[str, Any]]) -> dict[str, Any]:
+def _builtin(
+    name: str, super_types: list[str], attributes: list[dict[str, Any]], *, service_type: str = "atlas_core"
+) -> dict[str, Any]:
     return {
         "category": "ENTITY",
         "name": name,
         "description": name,
         "typeVersion": "1.0",
-        "serviceType": "atlas_core",
+        "serviceType": service_type,
         "superTypes": super_types,
         "attributeDefs": attributes,
     }
+
+
+# Purview's built-in types for Azure data stores (top level) and two of their assets: name → serviceType.
+AZURE_DATASET_TYPES = {
+    "azure_storage_account": "Azure Storage",
+    "azure_sql_server": "Azure SQL Database",
+    "azure_mysql_server": "Azure Database for MySQL",
+    "azure_postgresql_server": "Azure Database for PostgreSQL",
+    "azure_cosmosdb_account": "Azure Cosmos DB",
+    "azure_synapse_workspace": "Azure Synapse Analytics",
+    "azure_data_explorer_cluster": "Azure Data Explorer",
+    "adls_gen2_path": "Azure Data Lake Storage Gen2",
+    "azure_sql_table": "Azure SQL Database",
+}
 
 
 BUILTIN_ENTITY_TYPES = (
@@ -106,6 +127,7 @@ BUILTIN_ENTITY_TYPES = (
         ["Asset"],
         [_attribute("inputs", "array<DataSet>", optional=True), _attribute("outputs", "array<DataSet>", optional=True)],
     ),
+    *(_builtin(name, ["DataSet"], [], service_type=service) for name, service in AZURE_DATASET_TYPES.items()),
 )
 
 

@@ -102,6 +102,7 @@ def test_ready_file_names_the_endpoints_and_the_app_settings(tmp_path: Path) -> 
         "DPGOV_PURVIEW_ENDPOINT": content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"],
         "DPGOV_PURVIEW_SCAN_ENDPOINT": content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"],
         "DPGOV_PURVIEW_RESOURCE_ID": content["app_settings"]["DPGOV_PURVIEW_RESOURCE_ID"],
+        "DPGOV_UNIFIED_CATALOG_ENDPOINT": content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"],
     }
     assert content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"].startswith("https://127.0.0.1:")
     assert content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"] != content["url"]
@@ -143,6 +144,7 @@ def test_no_storage_starts_no_azurite_and_names_no_storage_settings(tmp_path: Pa
         "DPGOV_PURVIEW_ENDPOINT",
         "DPGOV_PURVIEW_SCAN_ENDPOINT",
         "DPGOV_PURVIEW_RESOURCE_ID",
+        "DPGOV_UNIFIED_CATALOG_ENDPOINT",
     }
     assert children.stdout.split() == []
     assert process.returncode == 0

@@ -96,6 +96,45 @@ async def test_an_entity_def_is_read_by_name(datamap: DataMapClient, rg_type: No
     assert {"Referenceable", "Asset", "DataSet", "Process"} <= {d["name"] for d in listed["entityDefs"]}
 
 
+@pytest.mark.parametrize(
+    ("name", "service_type"),
+    [
+        ("azure_storage_account", "Azure Storage"),
+        ("azure_sql_server", "Azure SQL Database"),
+        ("azure_mysql_server", "Azure Database for MySQL"),
+        ("azure_postgresql_server", "Azure Database for PostgreSQL"),
+        ("azure_cosmosdb_account", "Azure Cosmos DB"),
+        ("azure_synapse_workspace", "Azure Synapse Analytics"),
+        ("azure_data_explorer_cluster", "Azure Data Explorer"),
+        ("adls_gen2_path", "Azure Data Lake Storage Gen2"),
+        ("azure_sql_table", "Azure SQL Database"),
+    ],
+)
+async def test_purviews_azure_data_store_types_are_built_in_data_sets(
+    datamap: DataMapClient, name: str, service_type: str
+) -> None:
+    definition = await datamap.type_definition.get_entity_by_name(name)
+    created = await datamap.entity.create_or_update(
+        {"entity": {"typeName": name, "attributes": {"qualifiedName": f"{name}://one", "name": "one"}}}
+    )
+
+    assert (definition["superTypes"], definition["serviceType"], definition["attributeDefs"]) == (
+        ["DataSet"],
+        service_type,
+        [],
+    )
+    assert definition["createdBy"] == "ServiceAdmin"
+    assert [e["typeName"] for e in created["mutatedEntities"]["CREATE"]] == [name]
+
+
+async def test_a_built_in_type_cannot_be_deleted(datamap: DataMapClient) -> None:
+    with pytest.raises(HttpResponseError) as raised:
+        await datamap.type_definition.delete("azure_storage_account")
+
+    assert raised.value.status_code == 409
+    assert atlas_error(raised.value)["errorCode"] == "ATLAS-409-00-002"
+
+
 async def test_an_unknown_super_type_is_404_type_not_found(datamap: DataMapClient) -> None:
     bad = {"entityDefs": [{**RG_TYPE["entityDefs"][0], "superTypes": ["azure_resource"]}]}
 

@@ -13,6 +13,7 @@ PURVIEW_SETTINGS = {
     "DPGOV_PURVIEW_ENDPOINT",
     "DPGOV_PURVIEW_SCAN_ENDPOINT",
     "DPGOV_PURVIEW_RESOURCE_ID",
+    "DPGOV_UNIFIED_CATALOG_ENDPOINT",
 }
 
 
@@ -25,6 +26,7 @@ def test_no_purview_serves_no_account_and_names_no_purview_settings() -> None:
 
     assert not PURVIEW_SETTINGS & set(endpoints.app_settings)
     assert endpoints.purview_endpoint is None
+    assert endpoints.unified_catalog_endpoint is None
     assert refused.value.status == 400
 
 
