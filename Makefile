@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each builds what it needs: the Python
-# virtualenv (requirements*.txt) and Azurite, the Azure Storage emulator, from npm (package-lock.json).
+# virtualenv (requirements*.txt, and the package itself, editable, for the operator CLI .venv/bin/dpgov)
+# and Azurite, the Azure Storage emulator, from npm (package-lock.json).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,11 +9,11 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: demo test lint typecheck infra unit bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-cli.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dpgov needs Python 3.11+")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e .
 	@touch $@
 
 # npm ci installs exactly the locked Azurite; the stamp makes it run once, and again when the lock changes.
@@ -45,4 +46,4 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis dpgov.egg-info build

@@ -30,7 +30,7 @@ from shared.errors import describe, is_transient
 from shared.ledger import UnpinRefused
 from shared.model import GroupRef
 from shared.reconciler import TransientFailure
-from shared.report import EstateReport, Outcome
+from shared.report import EstateReport, Outcome, inventory
 
 log = logging.getLogger("dpgov.http")
 
@@ -178,25 +178,7 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
             if not zones:
                 return error_response(404, "UnknownLandingZone", f"no landing zone named {zone_name!r}")
         report = await engine.reconciler.reconcile_all(dry_run=True, zones=zones)
-        products = [
-            {
-                "subscription_id": group.group.subscription_id.lower(),
-                "resource_group": group.group.name,
-                **(group.product.to_dict() if group.product else {}),
-                "compliant": group.compliant,
-                "conditions": [condition.to_dict() for condition in group.conditions],
-                "pending": group.plan.to_list(),
-            }
-            for group in report.data_products
-        ]
-        summary = {
-            "data_products": len(products),
-            "compliant": sum(1 for product in products if product["compliant"]),
-            "non_compliant": sum(1 for product in products if not product["compliant"]),
-            "unclassified": report.counts[Outcome.UNCLASSIFIED.value],
-            "conditions": report.condition_counts(),
-        }
-        return estate_response({"summary": summary, "data_products": products}, report)
+        return estate_response(inventory(report), report)
 
     @bp.function_name("health")
     @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

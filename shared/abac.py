@@ -4,7 +4,7 @@ The app's identity holds *Role Based Access Control Administrator* on the landin
 its own could grant any role — Owner included — to anyone. Azure's role-assignment conditions
 narrow it: writes and deletes of role assignments are allowed only for the role definition ids in
 ``rbac.allowed_roles`` and the principal types the config uses. Printed by
-``python -m shared.cli rbac-condition`` for infra (condition version 2.0). Pure text from config.
+``dpgov rbac-condition`` for infra (condition version 2.0). Pure text from config.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ and which policy applies. It comes from one of two places:
   read at first classification is **pinned** in the ledger, and from then on the pin is the identity.
   A later retag that claims another domain, product or environment is a ``conflict``: reported with
   both values, and the governed tags are repaired back to the pin. Removing a pin is an operator
-  action (``python -m shared.cli unpin`` or ``DELETE /api/dataproducts/{sub}/{rg}/pin``).
+  action (``dpgov ledger unpin`` or ``DELETE /api/dataproducts/{sub}/{rg}/pin``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from shared.model import DataProduct, GroupRef
 
@@ -32,6 +32,9 @@ class Artifact:
     aspect: str
     kind: str
     id: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"aspect": self.aspect, "kind": self.kind, "id": self.id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,17 @@ class LedgerRecord:
 
     def with_artifacts(self, artifacts: tuple[Artifact, ...]) -> LedgerRecord:
         return replace(self, artifacts=artifacts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subscription_id": self.ref.subscription_id.lower(),
+            "resource_group": self.ref.name,
+            "data_product": self.product.to_dict(),
+            "source": self.source,
+            "pinned": self.source == "tags",
+            "first_governed_at": self.first_governed_at.isoformat(),
+            "artifacts": [artifact.to_dict() for artifact in self.artifacts],
+        }
 
 
 class LedgerConflict(Exception):

@@ -38,6 +38,7 @@ from shared.classify import Unclassified
 from shared.config import GovernanceConfig, LandingZone
 from shared.correlation import reconcile_id
 from shared.errors import describe, disposition, is_azure_error
+from shared.explain import Explanation, explain
 from shared.identity import Identity, resolve_identity
 from shared.ledger import Ledger, LedgerConflict, LedgerRecord, UnpinRefused, utc_now
 from shared.model import GroupRef, ObservedGroup, tag_value
@@ -332,7 +333,17 @@ class Reconciler:
             await reads.close()
         return [task.result() for task in tasks] + failure
 
-    # -- the operator's unpin ----------------------------------------------------------------------
+    # -- the operator's explain and unpin ----------------------------------------------------------
+
+    async def explain(self, ref: GroupRef) -> Explanation:
+        """Why the group is or is not a data product, and what each aspect wants for it.
+
+        Two reads (the group and its ledger record), no writes; the rest is ``shared.explain``.
+        """
+        if self._config.landing_zone_for(ref.subscription_id) is None:
+            return explain(self._config, ref, None, None, self._aspects)
+        group, record = await asyncio.gather(self._inventory.get_group(ref), self._ledger.get(ref))
+        return explain(self._config, ref, group, record, self._aspects)
 
     async def unpin(self, ref: GroupRef) -> GroupReport | None:
         """Remove a tag-recognised product's pin (an operator action, never a tag edit).

@@ -230,6 +230,32 @@ class EstateReport:
         }
 
 
+def inventory(report: EstateReport) -> dict[str, Any]:
+    """The data products of a (dry-run) estate report, each with its conditions and pending actions.
+
+    What ``GET /api/dataproducts`` answers and ``dpgov inventory`` prints.
+    """
+    products = [
+        {
+            "subscription_id": group.group.subscription_id.lower(),
+            "resource_group": group.group.name,
+            **(group.product.to_dict() if group.product else {}),
+            "compliant": group.compliant,
+            "conditions": [condition.to_dict() for condition in group.conditions],
+            "pending": group.plan.to_list(),
+        }
+        for group in report.data_products
+    ]
+    summary = {
+        "data_products": len(products),
+        "compliant": sum(1 for product in products if product["compliant"]),
+        "non_compliant": sum(1 for product in products if not product["compliant"]),
+        "unclassified": report.counts[Outcome.UNCLASSIFIED.value],
+        "conditions": report.condition_counts(),
+    }
+    return {"summary": summary, "data_products": products}
+
+
 def _condition_cell(report: GroupReport, aspect: str) -> str:
     found = report.condition_for(aspect)
     return found.status.value if found is not None else "-"

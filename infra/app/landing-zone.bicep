@@ -95,7 +95,7 @@ resource groupWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 // Delegated, fenced: role-assignment writes and deletes only for the allow-listed role definition ids
-// and principal types (the condition is printed by `python -m shared.cli rbac-condition`).
+// and principal types (the condition is printed by `dpgov rbac-condition`).
 resource roleAssignmentWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(subscription().id, appPrincipalId, roles.roleBasedAccessControlAdministrator)
   properties: {

@@ -4,7 +4,7 @@ The deployment takes from the config what it must agree with: the landing zones 
 and one system topic per subscription) and the ABAC condition that fences the app's *Role Based
 Access Control Administrator* right to ``rbac.allowed_roles`` and the principal types the config
 grants to. The condition is ``shared.abac.rbac_condition``, the very text
-``python -m shared.cli rbac-condition`` prints, so config and deployment cannot drift: the file is
+``dpgov rbac-condition`` prints, so config and deployment cannot drift: the file is
 written at every ``azd provision`` from the governance.yaml that ``azd deploy`` ships with the code.
 
     python -m infra.scripts.governance_params [CONFIG] [--output PATH]

@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from shared.config import LandingZone
 from shared.identity import Identity
@@ -205,3 +205,13 @@ class Aspect(Protocol[DesiredT, ObservedT, ActionT]):
 
 
 AnyAspect = Aspect[Any, Any, Any]
+
+
+@runtime_checkable
+class Summarized(Protocol):
+    """A desire that says what it wants in a few lines for people (``dpgov explain``).
+
+    Optional: the desire of an aspect without it is explained by its fields alone.
+    """
+
+    def summary(self) -> tuple[str, ...]: ...

@@ -224,6 +224,14 @@ class DesiredPolicy:
     allowed_roles: Mapping[str, str]  # role definition GUID → role name
     remediated: frozenset[str]  # "assignment|reference" already started once (the ledger)
 
+    def summary(self) -> tuple[str, ...]:
+        lines = tuple(
+            f"{wanted.label}: {wanted.spec.definition_id} assigned as {wanted.name} "
+            f"(enforcement {wanted.spec.enforcement_mode})"
+            for wanted in self.wanted
+        )
+        return lines or ("no policies",)
+
 
 @dataclass(frozen=True, slots=True)
 class ObservedPolicy:

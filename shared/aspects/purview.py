@@ -566,6 +566,21 @@ class DesiredPurview:
     def source_collection(self) -> str:
         return self.collections[-1].name
 
+    def summary(self) -> tuple[str, ...]:
+        chain = " > ".join(collection.name for collection in self.collections)
+        lines = [f"collections {self.collections[0].parent} > {chain} in account {self.account}"]
+        lines += [
+            f"data curator {steward.principal_type} {steward.principal_id} on {self.domain_collection}"
+            for steward in self.curators
+        ]
+        lines += [
+            f"data reader {steward.principal_type} {steward.principal_id} on {self.domain_collection}"
+            for steward in self.readers
+        ]
+        lines.append(f"the group's data stores that Purview scans registered and scanned in {self.source_collection}")
+        lines.append(f"data product entity {self.entity['attributes']['qualifiedName']} in {self.source_collection}")
+        return tuple(lines)
+
     @property
     def domain_collection(self) -> str:
         return self.collections[1].name

@@ -136,6 +136,19 @@ class DesiredRbac:
     governed_scopes: tuple[str, ...]  # where the app's own assignments are looked after (and below)
     marker_prefix: str
 
+    def summary(self) -> tuple[str, ...]:
+        lines = [
+            f"{grant.role} to {grant.principal_type} {grant.principal_id} on {_short(grant.scope)} "
+            f"(binding {grant.binding}, {grant.scope_kind})"
+            for grant in self.grants
+        ]
+        lines += [
+            f"{grant.role} to {grant.principal_type} {grant.principal_id} on each Azure ML workspace in the group "
+            f"(binding {grant.binding})"
+            for grant in self.ml_grants
+        ]
+        return tuple(lines) or ("no role bindings",)
+
 
 @dataclass(frozen=True, slots=True)
 class ObservedRbac:

@@ -81,6 +81,12 @@ class DesiredTags:
     tags: Mapping[str, str]
     conflict: IdentityConflict | None = None
 
+    def summary(self) -> tuple[str, ...]:
+        lines = [f"tag {name}={value}" for name, value in self.tags.items()]
+        if self.conflict is not None:
+            lines.append(f"conflict: {self.conflict.describe()} (the tags are repaired to the pin)")
+        return tuple(lines)
+
 
 class TagWriter(Protocol):
     async def merge_tags(self, ref: GroupRef, tags: Mapping[str, str]) -> None: ...

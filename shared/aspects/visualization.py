@@ -32,6 +32,7 @@ from shared.naming import dedicated_visualization_group
 
 NAME = "visualization"
 GroupRole = Literal["landing_zone", "dedicated"]
+_ROLE_NAMES: Mapping[GroupRole, str] = {"landing_zone": "the landing zone's", "dedicated": "a dedicated"}
 
 
 def group_key(ref: GroupRef) -> str:
@@ -95,6 +96,16 @@ class DesiredVisualization:
     groups: tuple[WantedGroup, ...]
     unwanted_dedicated: GroupRef | None = None  # the product's dedicated name, when it wants none
     findings: tuple[Finding, ...] = ()
+
+    def summary(self) -> tuple[str, ...]:
+        lines = [
+            f"{_ROLE_NAMES[group.role]} visualization group {group.ref.name} ({group.location})"
+            for group in self.groups
+        ]
+        if self.unwanted_dedicated is not None:
+            lines.append("no dedicated visualization group")
+        lines += [f"{finding.kind.value}: {finding.message}" for finding in self.findings]
+        return tuple(lines)
 
 
 ObservedVisualization = Mapping[str, ObservedGroup | None]  # by lower-cased group name

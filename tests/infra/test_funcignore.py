@@ -12,6 +12,8 @@ SHIPPED = [
     "function_app.py",
     "functions/events.py",
     "shared/settings.py",
+    "shared/azure/clients.py",
+    "shared/aspects/tags.py",
     "host.json",
     "requirements.txt",
     "governance.yaml",
@@ -31,6 +33,9 @@ KEPT_BACK = [
     "shared/__pycache__/config.cpython-311.pyc",
     "governance.example.yaml",
     "requirements-dev.txt",
+    "requirements-cli.txt",
+    "shared/cli/app.py",
+    "dpgov.egg-info/PKG-INFO",
     "azure.yaml",
 ]
 
@@ -41,11 +46,16 @@ def patterns() -> list[str]:
 
 
 def ignored(path: str) -> bool:
-    """gitignore semantics, as far as .funcignore uses them: `dir/`, names and globs at any depth."""
+    """gitignore semantics, as far as .funcignore uses them: `dir/` and `*.glob/` at any depth,
+    `a/b/` from the root, names and globs at any depth."""
     parts = path.split("/")
     for pattern in patterns():
         if pattern.endswith("/"):
-            if pattern.rstrip("/") in parts[:-1]:
+            directory = pattern.rstrip("/")
+            if "/" in directory:
+                if path.startswith(directory + "/"):
+                    return True
+            elif any(fnmatch.fnmatch(part, directory) for part in parts[:-1]):
                 return True
         elif any(fnmatch.fnmatch(part, pattern) for part in parts):
             return True

@@ -113,14 +113,23 @@ def unsubscribe_events(azure: LocalAzure) -> None:
 
 
 @pytest.fixture
-async def azure(emulator: EmulatorEndpoints, host: HostEndpoints, app_environment: dict[str, str]) -> LocalAzure:
-    """A blank local Azure with what the platform team has in place before dpgov runs."""
+async def blank_azure(emulator: EmulatorEndpoints, app_environment: dict[str, str]) -> EmulatorControl:
+    """A blank local Azure with what the platform team has in place before dpgov runs; no event is
+    delivered anywhere (no Functions host needed)."""
     control = EmulatorControl(emulator.url, str(emulator.ca_bundle))
     control.reset()
     control.seed_subscriptions([EMEA, AMER])
     prepare_directory(control)
     async with DefaultAzureCredential() as credential:
         await define_initiatives(credential, app_environment["DPGOV_ARM_ENDPOINT"])
+    return control
+
+
+@pytest.fixture
+async def azure(blank_azure: EmulatorControl, host: HostEndpoints) -> LocalAzure:
+    """A blank local Azure with what the platform team has in place before dpgov runs, its events
+    delivered to the local Functions host."""
+    control = blank_azure
     local = LocalAzure(control, host.url)
     subscribe_events(local)
     control.clear_requests()

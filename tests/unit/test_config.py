@@ -88,7 +88,7 @@ def test_subscription_lookup_ignores_case() -> None:
 
 def test_committed_json_schema_is_current() -> None:
     committed = (ROOT / "governance.schema.json").read_text(encoding="utf-8")
-    assert json.loads(committed) == json.loads(json_schema()), "run: python -m shared.cli schema"
+    assert json.loads(committed) == json.loads(json_schema()), "run: dpgov schema > governance.schema.json"
 
 
 def binding(role: str = "Reader", scope: str = "product_group", **extra: object) -> dict[str, object]:
