@@ -47,6 +47,15 @@ param reconcileSchedule string = '0 */30 * * * *'
 @description('Resource id of the Microsoft Purview account. Empty: the Purview aspect is off.')
 param purviewAccountResourceId string = ''
 
+@description('DPGOV_UNIFIED_CATALOG_ENDPOINT: the Unified Catalog API (preview), e.g. https://api.purview-service.microsoft.com. Empty: the catalog aspect is off.')
+param unifiedCatalogEndpoint string = ''
+
+@description('DPGOV_UNIFIED_CATALOG_API_VERSION: the Unified Catalog api-version the app sends.')
+param unifiedCatalogApiVersion string = '2026-03-20-preview'
+
+@description('DPGOV_UNIFIED_CATALOG_RATE_LIMIT: requests per seconds the app paces itself to (REQUESTS/SECONDS).')
+param unifiedCatalogRateLimit string = '100/20'
+
 @description('Give the Purview account\'s managed identity Reader on each landing-zone subscription (to register subscriptions as sources).')
 param purviewReaderOnLandingZones bool = false
 
@@ -187,6 +196,9 @@ module api 'app/api.bicep' = {
     ledgerTable: ledgerTable
     reconcileSchedule: reconcileSchedule
     purviewAccountResourceId: purviewAccountResourceId
+    unifiedCatalogEndpoint: unifiedCatalogEndpoint
+    unifiedCatalogApiVersion: unifiedCatalogApiVersion
+    unifiedCatalogRateLimit: unifiedCatalogRateLimit
   }
 }
 

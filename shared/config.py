@@ -190,6 +190,91 @@ def _unique_policy_names(policies: list[PolicyAssignmentSpec]) -> list[PolicyAss
     return policies
 
 
+CatalogProductType = Literal[
+    "Master",
+    "Reference",
+    "Analytical",
+    "AI",
+    "MasterDataAndReferenceData",
+    "BusinessSystemOrApplication",
+    "ModelTypes",
+    "DashboardsOrReports",
+    "Operational",
+    "MLAITrainingDataSet",
+    "MLAITestingDataSet",
+    "TransactionalDataset",
+    "AnalyticsModel",
+    "SemanticModel",
+]
+CatalogUpdateFrequency = Literal["Hourly", "Daily", "Weekly", "Monthly", "Quarterly", "Yearly"]
+CatalogDomainType = Literal["FunctionalUnit", "LineOfBusiness", "DataDomain", "Regulatory", "Project"]
+CatalogText = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+def _lower_case_ids(values: list[str]) -> list[str]:
+    lowered = [value.lower() for value in values]
+    repeated = sorted({value for value in lowered if lowered.count(value) > 1})
+    if repeated:
+        raise ValueError(f"owners must be unique; repeated: {repeated}")
+    return lowered
+
+
+class ProductCatalog(_Strict):
+    """The product's entry in Purview's Unified Catalog: what the app writes besides name and domain.
+
+    ``description`` is written when the catalog product is created and never again (a curator's
+    edits stay); the other fields are governed: changed by hand, they are set back.
+    """
+
+    description: CatalogText | None = None
+    business_use: CatalogText | None = None
+    type: CatalogProductType | None = Field(default=None, description="Default: unified_catalog.product_type.")
+    update_frequency: CatalogUpdateFrequency | None = None
+    owners: list[Guid] = Field(
+        default_factory=list, description="Entra object ids added to the domain's owners for this product."
+    )
+
+    _owner_ids = field_validator("owners")(_lower_case_ids)
+
+
+class DomainCatalog(_Strict):
+    """The domain's governance domain in the Unified Catalog: created by the app, or adopted by ``id``.
+
+    ``owners`` (Entra object ids) own every catalog data product of the domain.
+    """
+
+    id: Guid | None = Field(default=None, description="Adopt this existing governance domain instead of creating one.")
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Default: the domain's key, capitalised."
+    )
+    type: CatalogDomainType = "DataDomain"
+    description: CatalogText | None = None
+    owners: list[Guid] = Field(default_factory=list)
+
+    _owner_ids = field_validator("owners")(_lower_case_ids)
+
+    @field_validator("id")
+    @classmethod
+    def _lower_case_id(cls, value: str | None) -> str | None:
+        return value.lower() if value is not None else None
+
+
+class UnifiedCatalog(_Strict):
+    """Microsoft Purview Unified Catalog (on when the DPGOV_UNIFIED_CATALOG_ENDPOINT app setting is set)."""
+
+    new_product_status: Literal["DRAFT", "PUBLISHED"] = Field(
+        default="DRAFT", description="Status of a catalog data product the app creates (DRAFT: a person publishes)."
+    )
+    new_domain_status: Literal["DRAFT", "PUBLISHED"] = Field(
+        default="PUBLISHED",
+        description="Status of a governance domain the app creates (products publish only in a published domain).",
+    )
+    product_type: CatalogProductType = Field(default="Analytical", description="Type of products that name none.")
+    retired_product: Literal["expire", "delete"] = Field(
+        default="expire", description="A gone product's catalog entry: set EXPIRED, or deleted."
+    )
+
+
 class Product(_Strict):
     """Per-product settings: overrides of the domain's cross-charging values, extra role bindings."""
 
@@ -204,6 +289,7 @@ class Product(_Strict):
     policies: list[PolicyAssignmentSpec] = Field(
         default_factory=list, description="Added to the domain's; one with a domain policy's name replaces it."
     )
+    unified_catalog: ProductCatalog = Field(default_factory=ProductCatalog)
 
     _policy_names = field_validator("policies")(_unique_policy_names)
 
@@ -236,6 +322,7 @@ class Domain(_Strict):
     cost_center: TagValue = Field(min_length=1)
     owner: TagValue = Field(min_length=1)
     purview: DomainPurview = Field(default_factory=DomainPurview)
+    unified_catalog: DomainCatalog = Field(default_factory=DomainCatalog)
     role_bindings: list[RoleBinding] = Field(default_factory=list)
     policies: list[PolicyAssignmentSpec] = Field(default_factory=list)
     products: dict[Slug, Product] = Field(default_factory=dict)
@@ -269,7 +356,7 @@ class Rbac(_Strict):
     """The roles the app may ever grant, by name, with their role definition ids.
 
     The ids make the allow-list checkable without Azure: the ABAC condition that fences the app's
-    own identity is printed from them (``python -m shared.cli rbac-condition``), and a role whose
+    own identity is printed from them (``dpgov rbac-condition``), and a role whose
     name resolves to another id in Azure is refused at run time.
     """
 
@@ -360,6 +447,10 @@ class GovernanceConfig(_Strict):
     purview: Purview | None = Field(
         default=None, description="Microsoft Purview settings (defaults apply when the app settings name an account)."
     )
+    unified_catalog: UnifiedCatalog = Field(
+        default_factory=UnifiedCatalog,
+        description="Purview Unified Catalog settings (used when the app settings name its endpoint).",
+    )
     role_bindings: list[RoleBinding] = Field(
         default_factory=list, description="Grants on every landing zone's visualization group."
     )
@@ -442,6 +533,24 @@ class GovernanceConfig(_Strict):
                     f"{self.environments}"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _governance_domains_are_distinct(self) -> Self:
+        """Two data domains in one governance domain would mix their products' owners and status."""
+        created = [self.catalog_domain_name(key) for key, d in self.domains.items() if d.unified_catalog.id is None]
+        adopted = [d.unified_catalog.id for d in self.domains.values() if d.unified_catalog.id is not None]
+        for kind, values in (("name", [v.casefold() for v in created]), ("id", adopted)):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(
+                    f"domains.*.unified_catalog: governance domain {kind}s must be distinct; repeated: {repeated}"
+                )
+        return self
+
+    def catalog_domain_name(self, domain: str) -> str:
+        """The name of the domain's governance domain in the Unified Catalog."""
+        configured = self.domains[domain].unified_catalog.name
+        return configured if configured is not None else domain.replace("-", " ").replace("_", " ").title()
 
     def landing_zone_for(self, subscription_id: str) -> LandingZone | None:
         wanted = subscription_id.lower()

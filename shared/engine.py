@@ -17,18 +17,20 @@ from azure.core.credentials_async import AsyncTokenCredential
 from azure.data.tables.aio import TableClient
 
 from shared.aspects.base import AnyAspect
+from shared.aspects.catalog import CatalogAspect
 from shared.aspects.policy import PolicyAspect
 from shared.aspects.purview import PurviewAspect
 from shared.aspects.rbac import RbacAspect
 from shared.aspects.tags import TagsAspect
 from shared.aspects.visualization import VisualizationAspect
-from shared.azure.clients import ArmClients
+from shared.azure.clients import USER_AGENT, ArmClients
 from shared.azure.inventory import ArmInventory
 from shared.azure.ledger_table import TableLedger, connect_table, require_storage
 from shared.azure.policies import PolicyAssignments
 from shared.azure.purview import PurviewClients
 from shared.azure.resource_groups import ResourceGroups
 from shared.azure.role_assignments import RoleAssignments
+from shared.azure.unified_catalog import UnifiedCatalogClient
 from shared.config import ConfigError, GovernanceConfig, load_config
 from shared.ledger import Ledger
 from shared.reconciler import Reconciler
@@ -53,8 +55,11 @@ class EngineClients:
     table: TableClient
     owned_credential: AsyncTokenCredential | None
     purview: PurviewClients | None = None
+    catalog: UnifiedCatalogClient | None = None
 
     async def close(self) -> None:
+        if self.catalog is not None:
+            await self.catalog.close()
         if self.purview is not None:
             await self.purview.close()
         await self.table.close()
@@ -77,12 +82,22 @@ def aspect_names(config: GovernanceConfig, settings: Settings) -> tuple[str, ...
         names.append(PolicyAspect.name)
     if settings.purview is not None:
         names.append(PurviewAspect.name)
+    if settings.unified_catalog is not None:
+        names.append(CatalogAspect.name)
     return tuple(names)
+
+
+@dataclass(frozen=True, slots=True)
+class PurviewClientSet:
+    """The Purview clients an engine built (either may be off)."""
+
+    data_map: PurviewClients | None = None
+    catalog: UnifiedCatalogClient | None = None
 
 
 def build_aspects(
     config: GovernanceConfig, settings: Settings, arm: ArmClients
-) -> tuple[ArmInventory, list[AnyAspect], PurviewClients | None]:
+) -> tuple[ArmInventory, list[AnyAspect], PurviewClientSet]:
     """The shared inventory, the governed aspects (in report order) and the Purview clients if on."""
     groups, assignments = ResourceGroups(arm), RoleAssignments(arm)
     aspects: list[AnyAspect] = [
@@ -100,7 +115,13 @@ def build_aspects(
             raise ConfigError("; ".join(problems))
         purview = PurviewClients(settings.purview, arm.credential, arm=arm)
         aspects.append(PurviewAspect(config, purview, groups, assignments))
-    return ArmInventory(groups, assignments), aspects, purview
+    catalog = None
+    if settings.unified_catalog is not None:
+        catalog = UnifiedCatalogClient(
+            settings.unified_catalog, arm.credential, transport=arm.transport(), user_agent=USER_AGENT
+        )
+        aspects.append(CatalogAspect(config, catalog, purview))
+    return ArmInventory(groups, assignments), aspects, PurviewClientSet(purview, catalog)
 
 
 def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> tuple[Engine, EngineClients]:
@@ -114,7 +135,9 @@ def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> 
     inventory, aspects, purview = build_aspects(config, settings, arm)
     ledger = TableLedger(table)
     reconciler = Reconciler(config, inventory, ledger, aspects, max_concurrency=settings.max_concurrency)
-    return Engine(settings, config, reconciler, ledger), EngineClients(arm, table, owned, purview)
+    return Engine(settings, config, reconciler, ledger), EngineClients(
+        arm, table, owned, purview.data_map, purview.catalog
+    )
 
 
 @asynccontextmanager

@@ -13,6 +13,8 @@ from shared.config import SUBSCRIPTION_ID_PATTERN, ConfigError
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_RECONCILE_SCHEDULE = "0 */30 * * * *"
 DEFAULT_LEDGER_TABLE = "dpgovledger"
+DEFAULT_UNIFIED_CATALOG_API_VERSION = "2026-03-20-preview"
+DEFAULT_UNIFIED_CATALOG_RATE_LIMIT = "100/20"
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
 
 
@@ -82,6 +84,42 @@ class PurviewSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class UnifiedCatalogSettings:
+    """Where Microsoft Purview's Unified Catalog API is (preview). The catalog aspect is on when set.
+
+    ``endpoint`` is the API's base (``https://api.purview-service.microsoft.com``; the client adds
+    ``/datagovernance/catalog``). The service documents a limit of 100 requests per 20 seconds; the
+    client paces itself to ``requests``/``window_seconds`` (``DPGOV_UNIFIED_CATALOG_RATE_LIMIT``,
+    ``"100/20"``), per process.
+    """
+
+    endpoint: str
+    api_version: str = DEFAULT_UNIFIED_CATALOG_API_VERSION
+    requests: int = 100
+    window_seconds: float = 20.0
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> UnifiedCatalogSettings | None:
+        endpoint = (env.get("DPGOV_UNIFIED_CATALOG_ENDPOINT") or "").strip().rstrip("/")
+        configured_version = (env.get("DPGOV_UNIFIED_CATALOG_API_VERSION") or "").strip()
+        configured_limit = (env.get("DPGOV_UNIFIED_CATALOG_RATE_LIMIT") or "").strip()
+        if not endpoint:
+            return None
+        if not re.fullmatch(r"https://[^/\s]+(/[^\s]*)?", endpoint):
+            raise ConfigError(f"app setting DPGOV_UNIFIED_CATALOG_ENDPOINT must be an https URL, got {endpoint!r}")
+        api_version = configured_version or DEFAULT_UNIFIED_CATALOG_API_VERSION
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", api_version):
+            raise ConfigError(f"app setting DPGOV_UNIFIED_CATALOG_API_VERSION is not an api-version: {api_version!r}")
+        raw = configured_limit or DEFAULT_UNIFIED_CATALOG_RATE_LIMIT
+        match = re.fullmatch(r"(\d+)\s*/\s*(\d+(?:\.\d+)?)", raw)
+        if match is None or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
+            raise ConfigError(
+                f"app setting DPGOV_UNIFIED_CATALOG_RATE_LIMIT must be REQUESTS/SECONDS (e.g. 100/20), got {raw!r}"
+            )
+        return cls(endpoint, api_version, int(match.group(1)), float(match.group(2)))
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the app reads from its environment. No secrets: identity comes from the platform."""
 
@@ -93,6 +131,7 @@ class Settings:
     storage: StorageSettings = StorageSettings()
     ledger_table: str = DEFAULT_LEDGER_TABLE
     purview: PurviewSettings | None = None
+    unified_catalog: UnifiedCatalogSettings | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +146,7 @@ class Settings:
             storage=StorageSettings.from_environment(env),
             ledger_table=_table_name(env, "DPGOV_LEDGER_TABLE", DEFAULT_LEDGER_TABLE),
             purview=PurviewSettings.from_environment(env),
+            unified_catalog=UnifiedCatalogSettings.from_environment(env),
         )
 
 

@@ -20,6 +20,9 @@ param requestTimeoutSeconds int
 param ledgerTable string
 param reconcileSchedule string
 param purviewAccountResourceId string
+param unifiedCatalogEndpoint string
+param unifiedCatalogApiVersion string
+param unifiedCatalogRateLimit string
 
 // azd deploys the code to the site tagged with the service name in azure.yaml.
 var serviceName = 'api'
@@ -53,6 +56,9 @@ var appSettings = {
   DPGOV_PURVIEW_ENDPOINT: purviewEndpoint
   DPGOV_PURVIEW_SCAN_ENDPOINT: purviewScanEndpoint
   DPGOV_PURVIEW_RESOURCE_ID: purviewAccountResourceId
+  DPGOV_UNIFIED_CATALOG_ENDPOINT: unifiedCatalogEndpoint
+  DPGOV_UNIFIED_CATALOG_API_VERSION: unifiedCatalogApiVersion
+  DPGOV_UNIFIED_CATALOG_RATE_LIMIT: unifiedCatalogRateLimit
 }
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {

@@ -271,6 +271,11 @@ class PurviewClients:
             async with self._gate:
                 await self._datamap.entity.create_or_update({"entity": dict(entity)}, collection_id=collection)
 
+    async def put_asset(self, entity: Mapping[str, Any], collection: str) -> None:
+        """Upsert an entity of one of Purview's built-in types (a data store's top-level asset)."""
+        async with self._gate:
+            await self._datamap.entity.create_or_update({"entity": dict(entity)}, collection_id=collection)
+
     async def delete_entity(self, type_name: str, qualified_name: str) -> None:
         async with self._gate:
             await self._datamap.entity.delete_by_unique_attribute(type_name, attribute=qualified_name)

@@ -30,6 +30,7 @@ async def test_sync_one_group_applies_the_plan_and_reports_it(azure: LocalAzure,
         ("rbac", "changed"),
         ("policy", "changed"),
         ("purview", "changed"),
+        ("catalog", "changed"),
     ]
     assert report["identity"] == {"source": "name", "pinned": False}
     assert await tags_of(arm, "dp-sales-orders-rg") == {"team": "orders", **governed("sales", "orders")}
@@ -94,6 +95,7 @@ def test_inventory_lists_data_products_with_their_compliance(azure: LocalAzure) 
             "rbac": {"compliant": 1, "planned": 1},
             "policy": {"compliant": 1, "planned": 1},
             "purview": {"compliant": 1, "planned": 1},
+            "catalog": {"compliant": 1, "planned": 1},
         },
     }
     assert azure.get("dataproducts", landingZone="nowhere").status_code == 404
@@ -142,7 +144,7 @@ def test_health_details_name_what_is_governed(azure: LocalAzure) -> None:
         "status": "ok",
         "landing_zones": ["lz-emea", "lz-amer"],
         "domains": ["finance", "marketing", "sales"],
-        "aspects": ["tags", "visualization", "rbac", "policy", "purview"],
+        "aspects": ["tags", "visualization", "rbac", "policy", "purview", "catalog"],
         "ledger_table": "dpgovledger",
         "tag_recognition": True,
     }

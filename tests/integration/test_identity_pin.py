@@ -57,7 +57,7 @@ async def test_a_retag_to_another_domain_is_a_conflict_and_cannot_choose_who_pay
     again = azure.post(f"dataproducts/{EMEA}/{CHURN}/sync").json()
 
     tags = plan["conditions"][0]
-    assert [c["status"] for c in plan["conditions"][1:]] == ["compliant"] * 4, "the retag changes nothing else"
+    assert [c["status"] for c in plan["conditions"][1:]] == ["compliant"] * 5, "the retag changes nothing else"
     assert (tags["status"], tags["reason"]) == ("conflict", "RetaggedIdentity")
     assert tags["message"] == "tags claim finance/churn (prd) but the product is pinned as sales/churn (prd)"
     assert plan["identity"]["conflict"]["pinned"]["domain"] == "sales"
@@ -109,7 +109,7 @@ async def test_an_operator_unpins_and_the_next_reconcile_pins_what_the_tags_say_
     assert unpinned.status_code == 200
     assert unpinned.json()["unpinned"]["domain"] == "sales"
     retired = {a["kind"] for a in unpinned.json()["retired"]["plan"]}
-    assert retired == {"put_entity"}, "the entity made under the old identity is marked retired first"
+    assert retired == {"put_entity", "expire_product"}, "what was made under the old identity is retired first"
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "PinNotFound"
     assert synced["data_product"]["domain"] == "marketing"

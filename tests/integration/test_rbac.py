@@ -201,9 +201,11 @@ async def test_dry_run_writes_nothing_and_a_compliant_estate_writes_nothing(
         "put_collection",
         "grant_stewards",
         "put_entity",
+        "create_domain",
+        "create_product",
     }
     assert first.status_code == 200
     assert second.json()["summary"]["compliant"] == 2
     summary = azure.control.request_summary()
-    assert (summary.writes, summary.deletes, summary.purview_writes) == (0, 0, 0)
+    assert (summary.writes, summary.deletes, summary.purview_writes, summary.catalog_writes) == (0, 0, 0, 0)
     assert await tags_of(arm, "dp-sales-orders-viz-rg") == governed("sales", "orders")

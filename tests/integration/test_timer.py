@@ -35,8 +35,12 @@ def test_timer_on_a_compliant_estate_reads_one_list_per_subscription_and_kind_an
 
     summary = azure.control.request_summary()
     assert response.status_code == 202
-    assert (summary.writes, summary.deletes, summary.purview_writes) == (0, 0, 0)
-    arm_lists = {op: n for op, n in summary.by_operation.items() if op.endswith(("_List", "_ListForSubscription"))}
+    assert (summary.writes, summary.deletes, summary.purview_writes, summary.catalog_writes) == (0, 0, 0, 0)
+    arm_lists = {
+        op: n
+        for op, n in summary.by_operation.items()
+        if op.endswith(("_List", "_ListForSubscription")) and not op.startswith("DataProducts_")
+    }
     assert arm_lists == {
         "ResourceGroups_List": 2,
         "Resources_List": 2,
@@ -52,6 +56,10 @@ def test_timer_on_a_compliant_estate_reads_one_list_per_subscription_and_kind_an
         "Collections_ListCollections": 1,
         "DataSources_ListAll": 1,
     }
+    # The Unified Catalog: its governance domains once, each domain's products once (one page each).
+    assert summary.catalog_reads == 3
+    assert summary.by_operation["BusinessDomain_Enumerate"] == 1
+    assert summary.by_operation["DataProducts_List"] == 2
 
 
 async def test_timer_finishes_the_other_groups_then_raises_on_transient_failure(
