@@ -16,8 +16,11 @@ Desired, from the config and the product's identity:
   (looked up first by its Data Map id) and related to the product. A store that left the group is
   unrelated (only edges the app made: the ledger records them).
 
-When the group is gone the product is set ``EXPIRED`` (or deleted, if the config says so): never left
-published for a product that no longer exists. Governance domains and data assets stay.
+When the group is gone the product is set ``EXPIRED`` and renamed ``… (retired <date>)`` (or deleted,
+if the config says so): never left published for a product that no longer exists, and its name free
+for a product made again. Governance domains stay, and so do the data assets, their edges to the
+expired product and the stores' Data Map assets (a scan may have enriched them; Purview's own
+retention decides).
 
 Reads: per event, the domain list (once per reconcile), the product, and per store its Data Map
 entity, one asset query and the product's relationships. In bulk, the domain list once per run, each
@@ -28,12 +31,14 @@ trusted: a compliant estate costs O(pages) catalog reads and no writes.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import datetime
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, assert_never
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 
 from shared.aspects.base import (
     AspectPlan,
@@ -132,7 +137,13 @@ class CreateDomain:
         return f"create governance domain {self.domain.name} ({self.domain.status})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "kind": "create_domain", "aspect": self.aspect, "domain": self.domain.body()}
+        return {
+            "key": self.key,
+            "kind": "create_domain",
+            "aspect": self.aspect,
+            "domain": self.domain.body(),
+            "depends_on": sorted(self.depends_on),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +195,9 @@ class UpdateProduct:
     def describe(self) -> str:
         parts = [f"{name} → {value!r}" for name, value in sorted(self.changes.items())]
         parts += [f"owner + {owner}" for owner in self.add_owners]
-        return f"repair catalog data product {self.name}: {', '.join(parts) or 'record it'}"
+        if not parts:
+            return f"record catalog data product {self.name} in the ledger"
+        return f"repair catalog data product {self.name}: {', '.join(parts)}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -233,11 +246,16 @@ class PutStoreAsset:
 
 @dataclass(frozen=True, slots=True)
 class LinkAsset:
-    """Wrap the store's Data Map asset as a catalog data asset (unless one does) and relate it to the product."""
+    """Wrap the store's Data Map asset as a catalog data asset (unless one does) and relate it to the product.
+
+    ``observed_linked``: the edge was seen but the ledger does not record it (a lost ledger write);
+    the action confirms the edge from the product's side and records it, relating only if it is gone.
+    """
 
     store: StoreAsset
     product_id: str
     depends_on: frozenset[str] = field(default_factory=frozenset)
+    observed_linked: bool = False
     aspect: str = NAME
 
     @property
@@ -245,6 +263,8 @@ class LinkAsset:
         return f"catalog-asset:{self.store.qualified_name}"
 
     def describe(self) -> str:
+        if self.observed_linked:
+            return f"record {self.store.name} as a data asset of the catalog data product"
         return f"make {self.store.name} a data asset of the catalog data product"
 
     def to_dict(self) -> dict[str, Any]:
@@ -255,6 +275,7 @@ class LinkAsset:
             "type_name": self.store.type_name,
             "qualified_name": self.store.qualified_name,
             "product_id": self.product_id,
+            "observed_linked": self.observed_linked,
             "depends_on": sorted(self.depends_on),
         }
 
@@ -356,7 +377,7 @@ class DesiredCatalog:
 @dataclass(frozen=True, slots=True)
 class StoreState:
     store: StoreAsset
-    entity: bool  # its Data Map asset exists
+    in_data_map: bool  # its Data Map asset exists
     linked: bool  # a catalog asset wraps it and is related to the product
 
 
@@ -406,8 +427,12 @@ class DataMapAssets(Protocol):
     async def put_asset(self, entity: Mapping[str, Any], collection: str) -> None: ...
 
 
-class CatalogDomainNotReady(Exception):
-    """The governance domain a product needs is not visible yet (another run creates it)."""
+class CatalogNotReady(AzureError):
+    """Something a catalog action needs is not there yet (a governance domain, a catalog asset)."""
+
+
+class CatalogIgnoredProductId(AzureError):
+    """The service created the product under another id than the app's: it could never find it again."""
 
 
 # -- the pure diff ----------------------------------------------------------------------------------
@@ -432,13 +457,13 @@ def diff_catalog(desired: DesiredCatalog, observed: ObservedCatalog) -> AspectPl
         domain_status = domain.status
     wanted = desired.product
     product = observed.product
-    if wanted.status == "PUBLISHED" and domain_status != "PUBLISHED":
+    if wanted.status == "PUBLISHED" and domain_status != "PUBLISHED" and (product is None or not desired.recorded):
         findings.append(
             Finding(
                 FindingKind.BLOCKED,
                 "GovernanceDomainNotPublished",
-                f"governance domain {desired.domain.name} is not published, so its data products stay drafts "
-                "until someone publishes it",
+                f"governance domain {desired.domain.name} is not published, so {wanted.name} is made a draft: "
+                "publish the domain, then the product",
             )
         )
         wanted = wanted.model_copy(update={"status": "DRAFT"})
@@ -451,7 +476,9 @@ def diff_catalog(desired: DesiredCatalog, observed: ObservedCatalog) -> AspectPl
             for name, value in {**desired.governed, "domain": domain.id}.items()
             if product.model_dump(by_alias=True).get(name) != value
         }
-        if product.status == "EXPIRED":
+        if product.status == "EXPIRED" and not desired.recorded:
+            # The app expired it when its group went (retirement forgets the product in the ledger);
+            # the group is back. A product a person expired while the group lives stays expired.
             changes["status"] = wanted.status
         owners = tuple(owner for owner in desired.owners if owner not in product.owners())
         if changes or owners or not desired.recorded:
@@ -461,12 +488,12 @@ def diff_catalog(desired: DesiredCatalog, observed: ObservedCatalog) -> AspectPl
     if desired.collection is not None:
         for state in observed.stores:
             link_after = after_product
-            if not state.entity:
+            if not state.in_data_map:
                 put = PutStoreAsset(state.store, desired.collection, frozenset({collection_key(desired.collection)}))
                 actions.append(put)
                 link_after = link_after | {put.key}
-            if not state.entity or not state.linked:
-                actions.append(LinkAsset(state.store, wanted.id, link_after))
+            if not state.in_data_map or not state.linked or state.store.artifact not in desired.linked:
+                actions.append(LinkAsset(state.store, wanted.id, link_after, observed_linked=state.linked))
         for artifact in sorted(desired.linked - current, key=lambda a: a.id):
             actions.append(UnlinkAsset(artifact, wanted.id))
     elif observed.stores:
@@ -529,7 +556,7 @@ class CatalogAspect:
             collection = collection_chain(config, self._root, identity)[-1].name
         return DesiredCatalog(
             domain=BusinessDomain(
-                id=catalog_domain.id,
+                id=catalog_domain.id or domain_id(config.catalog_domain_name(identity.domain)),
                 name=config.catalog_domain_name(identity.domain),
                 type=catalog_domain.type,
                 status=self._settings.new_domain_status,
@@ -549,11 +576,10 @@ class CatalogAspect:
     async def _domains(self, reads: Reads) -> list[BusinessDomain]:
         return await reads.once("catalog:domains", self._catalog.domains)
 
-    def _find_domain(self, desired: DesiredCatalog, domains: list[BusinessDomain]) -> BusinessDomain | None:
+    def find_domain(self, desired: DesiredCatalog, domains: list[BusinessDomain]) -> BusinessDomain | None:
         if desired.adopted:
             return next((d for d in domains if (d.id or "").lower() == desired.domain.id), None)
-        wanted = desired.domain.name.casefold()
-        return next((d for d in domains if d.name.casefold() == wanted and d.parent_id is None), None)
+        return find_domain(desired.domain, domains)
 
     async def observe(self, target: Target, reads: Reads) -> ObservedCatalog:
         subject = await target.subject()
@@ -561,10 +587,10 @@ class CatalogAspect:
         domains, product, resources = await asyncio.gather(
             self._domains(reads), self._catalog.product(desired.product.id), reads.resources(target.ref)
         )
-        stores = await self._stores(resources, product, trusted=frozenset())
-        return ObservedCatalog(self._find_domain(desired, domains), product, stores)
+        stores = await self.stores(resources, product, trusted=frozenset())
+        return ObservedCatalog(self.find_domain(desired, domains), product, stores)
 
-    async def _stores(
+    async def stores(
         self, resources: tuple[ObservedResource, ...], product: DataProduct | None, *, trusted: frozenset[Artifact]
     ) -> tuple[StoreState, ...]:
         """Each store's Data Map asset and whether it is the product's; recorded links are trusted (bulk)."""
@@ -621,8 +647,13 @@ class CatalogAspect:
             case CreateProduct(product=product, domain_from=domain_from):
                 domain_id = str(outputs[domain_from]) if domain_from is not None else product.domain
                 if not domain_id:
-                    raise CatalogDomainNotReady(f"no governance domain for {product.name} yet")
-                await catalog.create_product(product.model_copy(update={"domain": domain_id}))
+                    raise CatalogNotReady(f"no governance domain for {product.name} yet")
+                created = await catalog.create_product(product.model_copy(update={"domain": domain_id}))
+                if created.id.lower() != product.id.lower():
+                    raise CatalogIgnoredProductId(
+                        f"the Unified Catalog created {product.name} as {created.id}, not {product.id}: "
+                        "the app finds its products by their ids, so it cannot govern this one"
+                    )
                 return Remember(added=(action.artifact,))
             case UpdateProduct(product_id=pid, changes=changes, add_owners=owners):
                 current = await catalog.product(pid)
@@ -635,9 +666,14 @@ class CatalogAspect:
                 assert self._datamap is not None
                 await self._datamap.put_asset(action.entity(), collection)
                 return None
-            case LinkAsset(store=store, product_id=pid):
+            case LinkAsset(store=store, product_id=pid, observed_linked=observed_linked):
                 asset = await self._catalog_asset(store.type_name, store.qualified_name, create=True)
-                assert asset is not None
+                if asset is None:
+                    raise CatalogNotReady(f"no catalog asset wraps {store.qualified_name} yet")
+                if observed_linked and asset.lower() in {
+                    e.entity_id.lower() for e in await catalog.product_assets(pid)
+                }:
+                    return Remember(added=(store.artifact,))
                 await catalog.relate_asset(asset, pid, f"{store.name}: a data store of this data product")
                 return Remember(added=(store.artifact,))
             case UnlinkAsset(artifact=artifact, product_id=pid):
@@ -652,7 +688,10 @@ class CatalogAspect:
                 else:
                     current = await catalog.product(pid)
                     if current is not None and current.status != "EXPIRED":
-                        await catalog.update_product(current.model_copy(update={"status": "EXPIRED"}))
+                        # Renamed too: names are unique in a domain, and a group made again under
+                        # another name must be able to take this one (a revival renames it back).
+                        retired = f"{current.name} (retired {datetime.datetime.now(datetime.UTC):%Y-%m-%d})"
+                        await catalog.update_product(current.model_copy(update={"status": "EXPIRED", "name": retired}))
                 return Remember(removed=forgotten)
             case _:
                 assert_never(action)
@@ -662,16 +701,17 @@ class CatalogAspect:
         key = domain.name.casefold()
         task = self._creating.get(key)
         if task is None:
-            # Shared while in flight only: a domain deleted later is looked up (and made) afresh.
-            task = self._creating[key] = asyncio.ensure_future(self._create_domain(domain))
+            # Shared while in flight only: a domain deleted later is looked up (and made) afresh. An
+            # empty context: the task must not borrow its first caller's write slot.
+            loop = asyncio.get_running_loop()
+            task = loop.create_task(self._create_domain(domain), context=contextvars.Context())
+            self._creating[key] = task
             task.add_done_callback(lambda _: self._creating.pop(key, None))
         return await asyncio.shield(task)
 
     async def _create_domain(self, domain: BusinessDomain) -> str:
         for attempt in range(2):
-            existing = next(
-                (d for d in await self._catalog.domains() if d.name.casefold() == domain.name.casefold()), None
-            )
+            existing = find_domain(domain, await self._catalog.domains())
             if existing is not None and existing.id:
                 return existing.id
             try:
@@ -681,9 +721,9 @@ class CatalogAspect:
                     continue  # created meanwhile by another instance: read it
                 raise
             if not created.id:
-                raise CatalogDomainNotReady(f"governance domain {domain.name} was created without an id")
+                raise CatalogNotReady(f"governance domain {domain.name} was created without an id")
             return created.id
-        raise CatalogDomainNotReady(f"governance domain {domain.name} could not be read after it was created")
+        raise CatalogNotReady(f"governance domain {domain.name} could not be read after it was created")
 
     async def _catalog_asset(self, type_name: str, qualified_name: str, *, create: bool) -> str | None:
         """The id of the catalog asset wrapping the store's Data Map asset; created if asked and missing."""
@@ -711,10 +751,14 @@ class CatalogAspect:
         return None
 
     def interpret(self, action: CatalogAction, error: BaseException) -> Disposition:
-        if isinstance(error, CatalogDomainNotReady):
+        if isinstance(error, CatalogNotReady):
             return Disposition.TRANSIENT
         status = getattr(error, "status_code", None)
         code = error_code(error)
+        if isinstance(error, CatalogIgnoredProductId):
+            return Disposition.TERMINAL
+        if isinstance(action, CreateDomain) and code in ("AlreadyExists", "DuplicateName"):
+            return Disposition.TRANSIENT  # another instance made it meanwhile: the retry finds it
         if isinstance(action, CreateProduct) and code == "AlreadyExists":
             return Disposition.TRANSIENT  # another run created it: the retry observes and repairs it
         if isinstance(action, UpdateProduct | LinkAsset) and (
@@ -726,23 +770,38 @@ class CatalogAspect:
         return disposition(error)
 
     def retire(self, record: LedgerRecord) -> AspectPlan[CatalogAction]:
+        """Expire (or delete) the product by its deterministic id, recorded or not: a create whose
+        ledger write was lost is retired too (a product that never was answers 404: done)."""
         mine = tuple(a for a in record.artifacts if a.aspect == NAME)
-        products = [a for a in mine if a.kind == "product"]
-        if not products:
-            return AspectPlan()
         delete = self._settings.retired_product == "delete"
-        return AspectPlan((RetireProduct(products[0].id, delete, mine),))
+        return AspectPlan((RetireProduct(product_id(record.ref), delete, mine),))
+
+
+def domain_id(name: str) -> str:
+    """The id the app gives a governance domain it creates: the same in every instance, so two that
+    race create one domain (the second is refused), whatever the service's rule on duplicate names."""
+    return str(uuid.uuid5(PRODUCT_NAMESPACE, f"governance-domain:{name.casefold()}"))
+
+
+def find_domain(wanted: BusinessDomain, domains: list[BusinessDomain]) -> BusinessDomain | None:
+    """The top-level governance domain the app would have created: its id first, else its name."""
+    by_id = next((d for d in domains if wanted.id and (d.id or "").lower() == wanted.id.lower()), None)
+    if by_id is not None:
+        return by_id
+    name = wanted.name.casefold()
+    return next((d for d in domains if d.name.casefold() == name and not d.parent_id), None)
 
 
 def _repaired(current: DataProduct, changes: Mapping[str, Any], owners: tuple[str, ...]) -> DataProduct:
     """The product as read with the governed fields set and the owners added; nothing else touched."""
     body = current.model_dump(by_alias=True, exclude_none=True, mode="json")
     body.update(changes)
-    if owners:
+    missing = [owner for owner in owners if owner not in current.owners()]
+    if missing:
         contacts = dict(body.get("contacts") or {})
         contacts["owner"] = [
             *(contacts.get("owner") or []),
-            *({"id": owner, "description": "data product owner"} for owner in owners),
+            *({"id": owner, "description": "data product owner"} for owner in missing),
         ]
         body["contacts"] = contacts
     return DataProduct.model_validate(body)
@@ -768,7 +827,7 @@ class ZoneCatalog:
         subject = await target.subject()
         aspect = self._aspect
         desired = aspect.desire(subject)
-        domain = aspect._find_domain(desired, self._domains)
+        domain = aspect.find_domain(desired, self._domains)
         products: Mapping[str, DataProduct] = {}
         if domain is not None and domain.id:
             products = await aspect.products_of(domain.id, self._reads)
@@ -776,5 +835,5 @@ class ZoneCatalog:
         if product is None and desired.recorded:
             product = await aspect.read_product(desired.product.id)  # moved to another domain by hand?
         resources = await self._reads.resources(target.ref)
-        stores = await aspect._stores(resources, product, trusted=desired.linked)
+        stores = await aspect.stores(resources, product, trusted=desired.linked)
         return ObservedCatalog(domain, product, stores)

@@ -29,13 +29,14 @@ import collections
 import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from azure.core import AsyncPipelineClient
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
+    DecodeError,
     HttpResponseError,
     ODataV4Format,
     ResourceExistsError,
@@ -54,11 +55,12 @@ from azure.core.pipeline.policies import (
     HttpLoggingPolicy,
     NetworkTraceLoggingPolicy,
     RequestIdPolicy,
+    SensitiveHeaderCleanupPolicy,
     UserAgentPolicy,
 )
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.core.rest import AsyncHttpResponse, HttpRequest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from shared.azure.request_id import ReconcileRequestIdPolicy
@@ -80,8 +82,10 @@ __all__ = [
 SCOPE = "https://purview.azure.net/.default"
 BASE_PATH = "/datagovernance/catalog"
 PAGE_SIZE = 100
-CatalogStatus = Literal["DRAFT", "PUBLISHED", "EXPIRED"]
-_SERVER_OWNED = frozenset({"systemData", "additionalProperties"})
+# Computed by the service: read, never sent back.
+_SERVER_OWNED = frozenset(
+    {"systemData", "additionalProperties", "activeSubscriberCount", "dataQualityScore", "endorsed"}
+)
 _ERRORS: Mapping[int, type[HttpResponseError]] = {
     401: ClientAuthenticationError,
     404: ResourceNotFoundError,
@@ -113,20 +117,22 @@ class Contacts(_Wire):
 
 
 class BusinessDomain(_Wire):
+    # Response fields are plain strings: a value this client does not know (a new enum member, a
+    # hand-made entry) must not make a whole list unreadable.
     id: str | None = None
     name: str
     type: str | None = None
-    status: CatalogStatus | None = None
+    status: str | None = None
     description: str | None = None
     parent_id: str | None = None
 
 
 class DataProduct(_Wire):
     id: str
-    name: str
-    domain: str
+    name: str = ""
+    domain: str = ""
     type: str | None = None
-    status: CatalogStatus | None = None
+    status: str | None = None
     description: str | None = None
     business_use: str | None = None
     update_frequency: str | None = None
@@ -157,6 +163,22 @@ class Relationship(_Wire):
 
 
 ModelT = TypeVar("ModelT", bound=_Wire)
+
+
+def _parsed(model: type[ModelT], body: object) -> ModelT:
+    """A response body as the model, or Azure's ``DecodeError`` (an Azure error the engine classifies)."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise DecodeError(message=f"unexpected {model.__name__} from the Unified Catalog: {error}") from None
+
+
+class PacedRetryPolicy(AsyncRetryPolicy[HttpRequest, AsyncHttpResponse]):
+    """azure-core's retry (``Retry-After`` on 429/503, backoff otherwise), whose waits give the write slot away."""
+
+    async def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
+        async with released():
+            await super().sleep(settings, transport, response)
 
 
 # -- pacing ------------------------------------------------------------------------------------------
@@ -237,12 +259,13 @@ class UnifiedCatalogClient:
             ContentDecodePolicy(),
             ReconcileRequestIdPolicy(),
             AsyncRedirectPolicy(),
-            AsyncRetryPolicy(),
+            PacedRetryPolicy(),
             AsyncBearerTokenCredentialPolicy(credential, SCOPE),
             self.pacing,
             CustomHookPolicy(),
             NetworkTraceLoggingPolicy(),
             DistributedTracingPolicy(),
+            SensitiveHeaderCleanupPolicy(),
             HttpLoggingPolicy(),
         ]
         self._client: AsyncPipelineClient[HttpRequest, AsyncHttpResponse] = AsyncPipelineClient(
@@ -286,9 +309,12 @@ class UnifiedCatalogClient:
             raise error(response=response, error_format=ODataV4Format)
         if expected == 204 or not response.content:
             return None
-        found = response.json()
+        try:
+            found = response.json()
+        except ValueError as error:
+            raise DecodeError(response=response, message=f"the Unified Catalog answered no JSON: {error}") from None
         if not isinstance(found, dict):
-            raise HttpResponseError(response=response, message="the Unified Catalog answered a non-object body")
+            raise DecodeError(response=response, message="the Unified Catalog answered a non-object body")
         return found
 
     async def _pages(
@@ -298,16 +324,22 @@ class UnifiedCatalogClient:
         while next_url is not None:
             page = await self._send(method, next_url, expected=200, body=body) or {}
             for item in page.get("value") or ():
-                yield model.model_validate(item)
+                yield _parsed(model, item)
             link = page.get("nextLink")
-            next_url = self._with_api_version(str(link)) if link else None
+            next_url = self._next(str(link)) if link else None
+
+    def _next(self, link: str) -> str:
+        """The next page's URL: on this API's host only (the bearer token goes with it)."""
+        if urlsplit(link).netloc.lower() != urlsplit(self._base).netloc.lower():
+            raise DecodeError(message=f"the Unified Catalog's nextLink leaves its host: {link}")
+        return self._with_api_version(link)
 
     async def _get(self, model: type[ModelT], path: str, **params: str | int | bool) -> ModelT | None:
         try:
             found = await self._send("GET", self._url(path, params), expected=200)
         except ResourceNotFoundError:
             return None
-        return model.model_validate(found)
+        return _parsed(model, found)
 
     # -- business domains ----------------------------------------------------------------------------
 
@@ -320,7 +352,7 @@ class UnifiedCatalogClient:
 
     async def create_domain(self, domain: BusinessDomain) -> BusinessDomain:
         created = await self._send("POST", self._url("/businessdomains"), expected=201, body=domain.body())
-        return BusinessDomain.model_validate(created)
+        return _parsed(BusinessDomain, created)
 
     # -- data products -------------------------------------------------------------------------------
 
@@ -334,12 +366,12 @@ class UnifiedCatalogClient:
 
     async def create_product(self, product: DataProduct) -> DataProduct:
         created = await self._send("POST", self._url("/dataProducts"), expected=201, body=product.body())
-        return DataProduct.model_validate(created)
+        return _parsed(DataProduct, created)
 
     async def update_product(self, product: DataProduct) -> DataProduct:
         """Replace the product with this full body (what it does not carry is gone)."""
         updated = await self._send("PUT", self._url(f"/dataProducts/{product.id}"), expected=200, body=product.body())
-        return DataProduct.model_validate(updated)
+        return _parsed(DataProduct, updated)
 
     async def delete_product(self, product_id: str) -> None:
         await self._send("DELETE", self._url(f"/dataProducts/{product_id}"), expected=204)
@@ -361,13 +393,13 @@ class UnifiedCatalogClient:
 
     async def create_asset(self, source_asset_id: str) -> DataAsset:
         body = {"source": {"assetId": source_asset_id}}
-        return DataAsset.model_validate(await self._send("POST", self._url("/dataAssets"), expected=201, body=body))
+        return _parsed(DataAsset, await self._send("POST", self._url("/dataAssets"), expected=201, body=body))
 
     async def relate_asset(self, asset_id: str, product_id: str, description: str) -> Relationship:
         """Make the catalog asset part of the data product (the asset-side edge; repeating is harmless)."""
         body = {"entityId": product_id, "relationshipType": "Related", "description": description}
         url = self._url(f"/dataAssets/{asset_id}/relationships", {"entityType": "DATAPRODUCT"})
-        return Relationship.model_validate(await self._send("POST", url, expected=200, body=body))
+        return _parsed(Relationship, await self._send("POST", url, expected=200, body=body))
 
     async def unrelate_asset(self, asset_id: str, product_id: str) -> None:
         url = self._url(f"/dataAssets/{asset_id}/relationships", {"entityType": "DATAPRODUCT", "entityId": product_id})

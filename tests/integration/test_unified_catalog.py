@@ -9,6 +9,7 @@ curator's edits and reads, over HTTPS with the managed identity's token.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,12 +18,13 @@ import pytest
 from azure.identity.aio import DefaultAzureCredential
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
-from emulator.client import SeedResource
+from emulator.client import SeedResource, SeedResourceGroup, SeedSubscription
 from shared.aspects.catalog import product_id
 from shared.azure.unified_catalog import DataProduct, UnifiedCatalogClient
 from shared.config import load_config
 from shared.engine import open_engine
 from shared.model import GroupRef
+from shared.reconciler import TransientFailure
 from shared.settings import Settings, UnifiedCatalogSettings
 from tests.integration.conftest import EMEA, EXAMPLE_CONFIG, LocalAzure
 
@@ -176,10 +178,19 @@ def test_dry_run_plans_the_catalog_entry_and_writes_nothing(azure: LocalAzure) -
     assert (state.domains, state.data_products) == ((), ())
 
 
-async def test_a_burst_of_new_products_stays_under_the_catalogs_rate_limit(azure: LocalAzure) -> None:
-    """20 new products against a limit of 10 requests per 2 s: paced, never refused."""
+async def test_a_burst_of_new_products_with_stores_stays_under_the_catalogs_rate_limit(azure: LocalAzure) -> None:
+    """20 new products, every 4th with a storage account, against a limit of 10 requests per 2 s."""
     groups = [f"dp-sales-p{index:02d}-rg" for index in range(20)]
-    azure.control.seed_groups(EMEA, {group: {} for group in groups})
+    seeded = [
+        SeedResourceGroup(
+            name,
+            resources=(SeedResource("Microsoft.Storage/storageAccounts", f"stburst{index:02d}", kind="StorageV2"),)
+            if index % 4 == 0
+            else (),
+        )
+        for index, name in enumerate(groups)
+    ]
+    azure.control.seed([SeedSubscription(EMEA, resource_groups=seeded)])
     azure.control.set_catalog_rate_limit(enabled=True, limit=10, window_seconds=2.0)
     settings = Settings.from_environment({**os.environ, "DPGOV_UNIFIED_CATALOG_RATE_LIMIT": "10/2"})
     azure.control.clear_requests()
@@ -188,6 +199,39 @@ async def test_a_burst_of_new_products_stays_under_the_catalogs_rate_limit(azure
         report = await engine.reconciler.reconcile_all()
 
     catalog_log = [r for r in azure.control.requests_log() if r.request_class.startswith("catalog-")]
+    operations = [r.operation for r in catalog_log]
     assert [r.status for r in catalog_log if r.status == 429] == []
-    assert sum(1 for r in catalog_log if r.operation == "DataProducts_Create") == 20
     assert {g.outcome.value for g in report.groups if g.group.name in groups} == {"changed"}
+    assert (operations.count("DataProducts_Create"), operations.count("DataAssets_Create")) == (20, 5)
+    assert operations.count("DataAssets_CreateRelationship") == 5
+    state = azure.control.catalog()
+    assert (len(state.data_products), len(state.relationships)) == (20, 5)
+
+
+async def test_two_instances_racing_on_a_new_product_make_one_domain_and_one_product(azure: LocalAzure) -> None:
+    """Two engines (two Function App instances) reconcile the same new group at once."""
+    azure.control.seed_resources(
+        EMEA, GROUP, [SeedResource("Microsoft.Storage/storageAccounts", "stsalesorders", kind="StorageV2")]
+    )
+    settings = Settings.from_environment()
+
+    async def one_instance() -> str:
+        async with open_engine(settings, load_config(EXAMPLE_CONFIG)) as engine:
+            report = await engine.reconciler.reconcile_group(GroupRef(EMEA, GROUP))
+            return str(getattr(report, "outcome", "")).lower()
+
+    raced = await asyncio.gather(one_instance(), one_instance(), return_exceptions=True)
+    again = await one_instance()  # Event Grid's redelivery to the instance that lost
+
+    state = azure.control.catalog()
+    assert (len(state.domains), len(state.data_products), len(state.data_assets), len(state.relationships)) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    (product,) = state.data_products
+    assert sorted(owner["id"] for owner in product["contacts"]["owner"]) == [DOMAIN_OWNER, PRODUCT_OWNER]
+    assert "changed" in raced
+    assert all(outcome == "changed" or isinstance(outcome, TransientFailure) for outcome in raced), raced
+    assert again == "compliant"

@@ -9,10 +9,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.aspects.base import FindingKind, Subject
+from shared.aspects.base import Disposition, FindingKind, Subject
 from shared.aspects.catalog import (
     PRODUCT_NAMESPACE,
     CatalogAspect,
+    CatalogIgnoredProductId,
+    CatalogNotReady,
     CreateDomain,
     CreateProduct,
     DesiredCatalog,
@@ -26,18 +28,21 @@ from shared.aspects.catalog import (
     UpdateProduct,
     _repaired,
     diff_catalog,
+    domain_id,
+    find_domain,
     product_id,
     store_asset,
 )
 from shared.aspects.purview import collection_key
 from shared.azure.unified_catalog import BusinessDomain, DataProduct
 from shared.config import load_config
+from shared.errors import is_azure_error
 from shared.identity import Identity
 from shared.ledger import Artifact, LedgerRecord
 from shared.model import DataProduct as ProductIdentity
 from shared.model import GroupRef, ObservedGroup, ObservedResource
 from tests.unit.conftest import EXAMPLE_CONFIG
-from tests.unit.fakes import EMEA
+from tests.unit.fakes import EMEA, arm_error
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 ZONE = CONFIG.landing_zones[0]
@@ -93,7 +98,7 @@ def as_created(desired: DesiredCatalog, **extra: Any) -> DataProduct:
 
 
 RECORDED = (Artifact("catalog", "product", product_id(GROUP)), STORE.artifact)
-LINKED = (StoreState(STORE, entity=True, linked=True),)
+LINKED = (StoreState(STORE, in_data_map=True, linked=True),)
 
 
 def test_the_product_id_is_uuid5_of_the_groups_resource_id_whatever_its_case() -> None:
@@ -128,7 +133,7 @@ def test_a_product_without_catalog_settings_gets_the_default_type_and_the_domain
 
 def test_a_new_product_creates_domain_product_store_asset_and_link_in_dependency_order() -> None:
     desired = desire(artifacts=())
-    plan = diff_catalog(desired, ObservedCatalog(None, None, (StoreState(STORE, entity=False, linked=False),)))
+    plan = diff_catalog(desired, ObservedCatalog(None, None, (StoreState(STORE, in_data_map=False, linked=False),)))
     create_domain, create_product, put, link = plan.actions
     assert isinstance(create_domain, CreateDomain)
     assert create_domain.domain.name == "Sales"
@@ -150,7 +155,7 @@ def test_a_new_product_creates_domain_product_store_asset_and_link_in_dependency
 
 def test_a_governed_product_plans_nothing() -> None:
     desired = desire(artifacts=RECORDED)
-    observed = ObservedCatalog(domain(), as_created(desired), (StoreState(STORE, entity=True, linked=True),))
+    observed = ObservedCatalog(domain(), as_created(desired), (StoreState(STORE, in_data_map=True, linked=True),))
     assert diff_catalog(desired, observed).actions == ()
 
 
@@ -165,7 +170,7 @@ def test_curators_description_terms_and_extra_owners_are_not_drift() -> None:
     contacts = created.body()["contacts"]
     contacts["owner"].append({"id": "12121212-1212-4212-8212-121212121212", "description": "curator"})
     curated = DataProduct.model_validate({**created.body(), "contacts": contacts})
-    observed = ObservedCatalog(domain(), curated, (StoreState(STORE, entity=True, linked=True),))
+    observed = ObservedCatalog(domain(), curated, (StoreState(STORE, in_data_map=True, linked=True),))
     assert diff_catalog(desired, observed).actions == ()
 
 
@@ -182,11 +187,46 @@ def test_a_governed_field_changed_by_hand_is_set_back_and_nothing_else_is_touche
     assert "systemData" not in repaired
 
 
-def test_an_expired_product_whose_group_is_back_gets_the_new_product_status_again() -> None:
-    desired = desire(artifacts=RECORDED)
-    (update,) = diff_catalog(desired, ObservedCatalog(domain(), as_created(desired, status="EXPIRED"), LINKED)).actions
+def test_a_product_the_app_expired_comes_back_with_its_group_under_its_own_name() -> None:
+    desired = desire(artifacts=())  # retirement forgot the product in the ledger
+    retired = as_created(desired, status="EXPIRED", name="orders (lz-emea, prd) (retired 2026-11-01)")
+    plan = diff_catalog(desired, ObservedCatalog(domain(), retired, (StoreState(STORE, True, True),)))
+    update = plan.actions[0]
     assert isinstance(update, UpdateProduct)
-    assert update.changes == {"status": "DRAFT"}
+    assert update.changes == {"status": "DRAFT", "name": "orders (lz-emea, prd)"}
+
+
+def test_a_product_a_person_expired_while_its_group_lives_stays_expired() -> None:
+    desired = desire(artifacts=RECORDED)
+    observed = ObservedCatalog(domain(), as_created(desired, status="EXPIRED"), LINKED)
+    assert diff_catalog(desired, observed).actions == ()
+
+
+def test_repairing_owners_twice_lists_each_owner_once() -> None:
+    desired = desire(artifacts=RECORDED)
+    once = _repaired(as_created(desired), {}, (PRODUCT_OWNER, "12121212-1212-4212-8212-121212121212"))
+    assert sorted(c.id for c in (once.contacts.owner if once.contacts else ())) == [
+        "12121212-1212-4212-8212-121212121212",
+        DOMAIN_OWNER,
+        PRODUCT_OWNER,
+    ]
+
+
+def test_a_same_named_sub_domain_is_not_taken_for_the_governance_domain() -> None:
+    desired = desire(artifacts=RECORDED)
+    nested = BusinessDomain.model_validate({"id": DOMAIN_ID, "name": "Sales", "parentId": str(uuid.uuid4())})
+    assert find_domain(desired.domain, [nested]) is None
+    top = BusinessDomain.model_validate({"id": str(uuid.uuid4()), "name": "sales"})
+    assert find_domain(desired.domain, [nested, top]) == top
+    assert desired.domain.id == domain_id("Sales"), "created domains carry an id every instance agrees on"
+
+
+def test_a_linked_store_the_ledger_does_not_record_is_recorded_not_linked_again() -> None:
+    desired = desire(artifacts=RECORDED[:1])
+    (link,) = diff_catalog(desired, ObservedCatalog(domain(), as_created(desired), LINKED)).actions
+    assert isinstance(link, LinkAsset)
+    assert link.observed_linked
+    assert link.describe() == "record stsalesorders as a data asset of the catalog data product"
 
 
 def test_publishing_in_an_unpublished_domain_is_blocked_and_the_product_is_created_as_a_draft() -> None:
@@ -228,17 +268,18 @@ def test_a_store_that_left_the_group_is_unlinked_and_only_if_the_app_linked_it()
 
 def test_an_unlinked_store_whose_data_map_asset_exists_is_only_linked() -> None:
     desired = desire(artifacts=RECORDED[:1])
-    observed = ObservedCatalog(domain(), as_created(desired), (StoreState(STORE, entity=True, linked=False),))
+    observed = ObservedCatalog(domain(), as_created(desired), (StoreState(STORE, in_data_map=True, linked=False),))
     (link,) = diff_catalog(desired, observed).actions
     assert isinstance(link, LinkAsset)
     assert link.depends_on == frozenset()
 
 
-def test_retirement_expires_the_product_and_forgets_the_apps_catalog_artefacts() -> None:
+def test_retirement_expires_the_product_by_its_id_even_when_the_ledger_lost_it() -> None:
     record = LedgerRecord(GROUP, ORDERS, "name", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), RECORDED)
     (retire,) = ASPECT.retire(record).actions
     assert retire == RetireProduct(product_id(GROUP), delete=False, forgotten=RECORDED)
-    assert ASPECT.retire(LedgerRecord(GROUP, ORDERS, "name", record.first_governed_at)).actions == ()
+    unrecorded = LedgerRecord(GROUP, ORDERS, "name", record.first_governed_at)
+    assert ASPECT.retire(unrecorded).actions == (RetireProduct(product_id(GROUP), delete=False, forgotten=()),)
 
 
 _FIELDS = st.fixed_dictionaries(
@@ -271,5 +312,33 @@ def test_any_hand_edit_converges_in_one_repair_and_keeps_what_people_own(
     assert diff_catalog(desired, ObservedCatalog(domain(), current, LINKED)).actions == ()
     assert current.description == edited.description  # people's field, never overwritten
     assert current.model_extra == edited.model_extra  # fields the app does not model are kept
-    if edits.get("status") in ("DRAFT", "PUBLISHED"):
-        assert current.status == edits["status"]  # publishing is a person's call
+    if "status" in edits:
+        assert current.status == edits["status"]  # publishing and expiring are people's calls
+
+
+def test_what_a_failure_means_depends_on_the_action_and_the_catalogs_error_code() -> None:
+    desired = desire(artifacts=())
+    create_domain = CreateDomain(desired.domain)
+    create_product = CreateProduct(desired.product)
+    update = UpdateProduct(desired.product.id, desired.product.name, {"type": "Operational"})
+    link = LinkAsset(STORE, desired.product.id)
+    unlink = UnlinkAsset(STORE.artifact, desired.product.id)
+    retire = RetireProduct(desired.product.id, delete=False, forgotten=())
+
+    assert ASPECT.interpret(create_domain, arm_error(409, "DuplicateName")) is Disposition.TRANSIENT
+    assert ASPECT.interpret(create_domain, arm_error(409, "AlreadyExists")) is Disposition.TRANSIENT
+    assert ASPECT.interpret(create_product, arm_error(409, "AlreadyExists")) is Disposition.TRANSIENT
+    assert ASPECT.interpret(create_product, arm_error(409, "DuplicateName")) is Disposition.TERMINAL
+    assert ASPECT.interpret(create_product, arm_error(400, "DomainNotPublished")) is Disposition.TERMINAL
+    assert ASPECT.interpret(create_product, CatalogIgnoredProductId("other id")) is Disposition.TERMINAL
+    assert ASPECT.interpret(update, arm_error(404, "NotFound")) is Disposition.TRANSIENT
+    assert ASPECT.interpret(link, arm_error(404, "NotFound")) is Disposition.TRANSIENT
+    assert ASPECT.interpret(link, CatalogNotReady("no asset yet")) is Disposition.TRANSIENT
+    assert ASPECT.interpret(unlink, arm_error(404, "NotFound")) is Disposition.DONE
+    assert ASPECT.interpret(retire, arm_error(404, "NotFound")) is Disposition.DONE
+    assert ASPECT.interpret(update, arm_error(429, "TooManyRequests")) is Disposition.TRANSIENT
+
+
+def test_the_aspects_own_failures_are_azure_errors_the_reconciler_classifies() -> None:
+    assert is_azure_error(CatalogNotReady("x"))
+    assert is_azure_error(CatalogIgnoredProductId("x"))
