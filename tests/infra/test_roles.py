@@ -21,6 +21,7 @@ def test_main_hands_the_app_identity_to_these_modules() -> None:
         ("app/api.bicep", "identityPrincipalId"),
         ("app/app-access.bicep", "appPrincipalId"),
         ("app/landing-zone.bicep", "appPrincipalId"),
+        ("app/outcome-topic.bicep", "appPrincipalId"),
         ("app/purview-access.bicep", "appPrincipalId"),
     }
 
@@ -39,6 +40,8 @@ def test_app_identity_holds_exactly_these_roles() -> None:
         ("app/app-access.bicep", "Monitoring Metrics Publisher", "applicationInsights"),
         # The Purview account, when there is one.
         ("app/purview-access.bicep", "Reader", "account"),
+        # The outcome events' topic, when the deployment creates it: publishing there only.
+        ("app/outcome-topic.bicep", "EventGrid Data Sender", "topic"),
     }
 
 
@@ -66,6 +69,7 @@ def test_every_grant_in_the_templates_is_one_of_these() -> None:
             ("app/landing-zone.bicep", "Role Based Access Control Administrator", "appPrincipalId"),
             ("app/landing-zone.bicep", "Tag Contributor", "appPrincipalId"),
             ("app/landing-zone.bicep", "custom:groupWriterRole", "appPrincipalId"),
+            ("app/outcome-topic.bicep", "EventGrid Data Sender", "appPrincipalId"),
             ("app/purview-access.bicep", "Reader", "appPrincipalId"),
         ]
     )
