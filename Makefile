@@ -22,10 +22,19 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-demo: $(STAMP) $(NODE_STAMP)
+# Debian's headless Chromium, for the compliance page's browser tests and the demo's screenshot (Playwright
+# drives it; its own browser download needs the internet). Installed with apt only when it is missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "dpgov's browser tests need Chromium at $(CHROMIUM) (Debian: chromium, chromium-driver)"; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver
+
+demo: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(BIN)/python -m emulator.demo
 
-test: $(NODE_STAMP) lint typecheck infra unit
+test: $(NODE_STAMP) $(CHROMIUM) lint typecheck infra unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,7 +48,7 @@ typecheck: $(STAMP)
 infra: $(STAMP)
 	$(BIN)/checkov --config-file infra/.checkov.yaml
 
-unit: $(STAMP) $(NODE_STAMP)
+unit: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(STAMP) $(NODE_STAMP)

@@ -1,7 +1,8 @@
 """Composition root: the Function App and its blueprints, one per way in.
 
 Nothing here does work; it wires one ``EngineProvider`` (settings → config → Azure clients →
-reconciler, built lazily on first use) into each blueprint.
+reconciler, built lazily on first use) into each blueprint, and turns telemetry on once per worker
+process when Application Insights is configured.
 """
 
 import logging
@@ -9,11 +10,21 @@ import logging
 import azure.functions as func
 
 from functions import events, http_api, timer
+from shared import telemetry
+from shared.config import ConfigError
 from shared.engine import EngineProvider
+from shared.settings import TelemetrySettings
 
 # The SDKs log every HTTP request and token acquisition at INFO; keep the app's own records readable.
 for noisy in ("azure.core.pipeline.policies.http_logging_policy", "azure.identity"):
     logging.getLogger(noisy).setLevel(logging.WARNING)
+
+# OpenTelemetry to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set; nothing otherwise.
+# A bad telemetry setting (or connection string) turns telemetry off, never governance.
+try:
+    telemetry.configure(TelemetrySettings.from_environment())
+except (ConfigError, ValueError) as error:
+    logging.getLogger("dpgov.telemetry").error("telemetry is off: %s", error)
 
 # Lives as long as the worker; its clients close when the worker's event loop shuts down.
 provider = EngineProvider()

@@ -17,6 +17,7 @@ from .storage.azurite import AzuriteEndpoints
 __all__ = [
     "ArmSettings",
     "IdentitySettings",
+    "OutcomeTopicSettings",
     "PurviewSettings",
     "ServiceSettings",
     "StorageSettings",
@@ -118,6 +119,20 @@ class UnifiedCatalogSettings:
 
     def app_settings(self) -> Mapping[str, str]:
         return {"DPGOV_UNIFIED_CATALOG_ENDPOINT": self.endpoint.rstrip("/")}
+
+
+@dataclass(frozen=True)
+class OutcomeTopicSettings:
+    """The Event Grid custom topic the app publishes outcome events to: its publish endpoint.
+
+    In Azure ``https://{topic}.{region}-1.eventgrid.azure.net/api/events`` (the topic's
+    ``properties.endpoint``); here the topic's own listener.
+    """
+
+    endpoint: str
+
+    def app_settings(self) -> Mapping[str, str]:
+        return {"DPGOV_OUTCOME_TOPIC_ENDPOINT": self.endpoint}
 
 
 def compose(services: list[ServiceSettings]) -> dict[str, str]:

@@ -21,6 +21,8 @@ from .control.client import (
     SeedResource,
     SeedResourceGroup,
     SeedSubscription,
+    TopicEvent,
+    TopicPublish,
 )
 
 __all__ = [
@@ -39,4 +41,6 @@ __all__ = [
     "SeedResource",
     "SeedResourceGroup",
     "SeedSubscription",
+    "TopicEvent",
+    "TopicPublish",
 ]

@@ -8,8 +8,9 @@ tags) and a group that is not a data product. Events flow emulator → host → 
 emulator while the demo prints them. Then it shows, per data product, one condition per aspect
 (tags, visualization, rbac, policy, purview, catalog), the grants and groups the app made, a team retagging
 its product to make another domain pay (a conflict, repaired), drift whose event was lost (the
-dry-run plan, the timer repairing it), and what a governed estate costs: zero writes. Exits non-zero
-if any demo data product is not governed at the end.
+dry-run plan, the compliance page showing it — a screenshot in headless Chromium written to
+docs/compliance-page.png — and the timer repairing it), and what a governed estate costs: zero
+writes. Exits non-zero if any demo data product is not governed at the end.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from azure.mgmt.resource.policy.aio import PolicyClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
+from emulator.browser import ChromiumMissing, screenshot_compliance_page
 from emulator.client import Delivery, EmulatorControl
 from emulator.host import HostEndpoints, start_host
 from emulator.process import EmulatorEndpoints, start_emulator
@@ -39,6 +41,8 @@ from emulator.scenario import AMER, EMEA, define_initiatives, prepare_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "governance.example.yaml"
+SCREENSHOT = ROOT / "docs" / "compliance-page.png"  # the README shows it
+LEADS = "dp-marketing-leads-tst-rg"
 TEAM_CLIENT_ID = "0b0e7a11-7ea4-4a11-9e11-00000000feed"  # a user-assigned identity of a product team
 ROLE_NAMES = {
     "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
@@ -373,6 +377,11 @@ def main() -> int:
         for group in plan["groups"]:
             for action in group["plan"]:
                 say(f"    {group['resource_group']}: {action['aspect']} {action['kind']}")
+        try:
+            shot = screenshot_compliance_page(f"{host.url}/api/inventory", SCREENSHOT, plan_of=LEADS)
+            say(f"  the compliance page (GET /api/inventory), this drift's plan shown → {shot.relative_to(ROOT)}")
+        except ChromiumMissing as missing:
+            say(f"  no screenshot of the compliance page: {missing}")
         control.clear_requests()
         timer = requests.post(f"{host.url}/admin/functions/reconcile", json={"input": ""}, timeout=300)
         summary = control.request_summary()
@@ -395,6 +404,15 @@ def main() -> int:
         table, end_problems = product_table(host)
         problems += end_problems
         say(table)
+
+        heading("Outcome events the app published to its custom topic (GET /_emulator/topics/events)")
+        received = control.topic_events()
+        for event in received:
+            group = (event.subject or "").rsplit("/", 1)[-1]
+            say(f"  {event.type:<27} {group}")
+        say(f"  {len(received)} event(s), CloudEvents 1.0; the compliant runs published none")
+        if not any(event.type == "DataProduct.Governed" for event in received):
+            problems.append("no DataProduct.Governed event reached the outcome topic")
         if problems:
             for problem in problems:
                 say(f"  FAIL {problem}")

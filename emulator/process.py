@@ -52,6 +52,7 @@ class EmulatorEndpoints:
     identity_header: str
     app_settings: Mapping[str, str] = field(default_factory=dict)
     storage: StorageEndpoints | None = None
+    outcome_topic_key: str | None = None  # the custom topic's access key (aeg-sas-key); the app uses its identity
 
     def app_environment(self) -> dict[str, str]:
         """The app settings that point an unmodified app at the emulator, as the ready file lists them.
@@ -67,6 +68,11 @@ class EmulatorEndpoints:
     def purview_endpoint(self) -> str | None:
         """The Purview data plane's URL (``DPGOV_PURVIEW_ENDPOINT``), or ``None`` with ``--no-purview``."""
         return self.app_settings.get("DPGOV_PURVIEW_ENDPOINT")
+
+    @property
+    def outcome_topic_endpoint(self) -> str | None:
+        """The custom topic's publish URL (``DPGOV_OUTCOME_TOPIC_ENDPOINT``, ending in ``/api/events``)."""
+        return self.app_settings.get("DPGOV_OUTCOME_TOPIC_ENDPOINT")
 
     @property
     def unified_catalog_endpoint(self) -> str | None:
@@ -91,6 +97,7 @@ def _read_ready(path: Path) -> EmulatorEndpoints | None:
             if storage
             else None
         ),
+        outcome_topic_key=(data.get("outcome_topic") or {}).get("key"),
     )
 
 

@@ -1,5 +1,5 @@
 """Assemble and run the emulator: the HTTPS ARM + control server, the identity endpoint, the Purview
-data plane (its own HTTPS listener, same CA), and Azurite.
+data plane and the outcome events' custom topic (each its own HTTPS listener, same CA), and Azurite.
 
 The servers listen on sockets the emulator binds itself (port 0 picks a free one), and Azurite reports
 the ports the OS gave it, so the real ports are known before anyone is told. Once everything serves,
@@ -26,6 +26,7 @@ from aiohttp import web
 from .appsettings import (
     ArmSettings,
     IdentitySettings,
+    OutcomeTopicSettings,
     PurviewSettings,
     ServiceSettings,
     StorageSettings,
@@ -36,6 +37,8 @@ from .appsettings import (
 from .arm.gateway import handle_arm
 from .arm.providers.purview import place_home_account
 from .control.api import add_control_routes
+from .eventgrid.topic import PUBLISH_PATH
+from .eventgrid.topic_gateway import build_topic_app
 from .identity.endpoint import IDENTITY_PATH, build_identity_app
 from .purview.account import DEFAULT_ACCOUNT_NAME
 from .purview.gateway import build_purview_app
@@ -112,6 +115,8 @@ def _ready_content(
     if state.purview is not None and state.purview.endpoint is not None:
         services.append(PurviewSettings(state.purview.name, state.purview.endpoint, state.purview.resource_id))
         services.append(UnifiedCatalogSettings(state.purview.endpoint))
+    if state.topic.endpoint is not None:
+        services.append(OutcomeTopicSettings(state.topic.endpoint))
     return {
         "url": arm_url,
         "ca_bundle": str(ca_files.ca_bundle),
@@ -122,6 +127,12 @@ def _ready_content(
             if storage is not None
             else None
         ),
+        # The topic's access key, for a test that publishes with aeg-sas-key (the app uses its identity).
+        "outcome_topic": {
+            "endpoint": state.topic.endpoint,
+            "key": state.topic.key,
+            "resource_id": state.topic.resource_id,
+        },
         "app_settings": compose(services),
     }
 
@@ -151,6 +162,7 @@ async def serve(options: ServerOptions) -> None:
         if state.purview is not None
         else None
     )
+    topic_runner = web.AppRunner(build_topic_app(state), access_log=None, handle_signals=False)
     storage_start = loop.create_task(azurite.start()) if azurite is not None else None
     try:
         await state.publisher.start()
@@ -167,6 +179,10 @@ async def serve(options: ServerOptions) -> None:
             await web.SockSite(purview_runner, purview_socket, ssl_context=ca_files.server_ssl_context()).start()
             state.purview.endpoint = _url("https", options.host, purview_socket)
             place_home_account(state)
+        await topic_runner.setup()
+        topic_socket = _listen(options.host, 0)
+        await web.SockSite(topic_runner, topic_socket, ssl_context=ca_files.server_ssl_context()).start()
+        state.topic.endpoint = _url("https", options.host, topic_socket) + PUBLISH_PATH
         storage = await storage_start if storage_start is not None else None
         if storage is not None:
             state.storage = StorageReset(storage, ca_files.ca_bundle)
@@ -195,5 +211,6 @@ async def serve(options: ServerOptions) -> None:
         await identity_runner.cleanup()
         if purview_runner is not None:
             await purview_runner.cleanup()
+        await topic_runner.cleanup()
         if azurite is not None:
             await azurite.stop()

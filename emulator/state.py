@@ -2,11 +2,11 @@
 
 ``reset`` returns it to a blank slate — no subscriptions, no faults, no latency, no throttling, an
 empty request log, no event subscriptions, no tables, queues or blob containers in Azurite, no role
-or policy assignments, custom definitions, remediations, management groups or added principals, a new
-Purview account holding only its root collection (and its ARM resource in a platform subscription
-of its own) — while
-the CA, the token signing key and the identity secret survive, so credentials already holding a
-token keep working across tests.
+or policy assignments, custom definitions, remediations, management groups or added principals, no
+events on the custom topic, a new Purview account holding only its root collection (and its ARM
+resource in a platform subscription of its own) — while the CA, the token signing key, the identity
+secret and the topic's access key survive, so credentials already holding a token keep working
+across tests.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .arm.providers.purview import account_principals, place_home_account
 from .arm.store import Store
 from .arm.throttling import Throttle
 from .eventgrid.publisher import EventGridPublisher
+from .eventgrid.topic import CustomTopic
 from .identity.tokens import TokenIssuer
 from .purview.account import DEFAULT_ACCOUNT_NAME, PurviewAccount
 from .requestlog import RequestLog
@@ -87,6 +88,8 @@ class EmulatorState:
         # Immutable after construction: the resource types ARM serves do not change at run time.
         self.registry = build_registry()
         self.publisher = EventGridPublisher(client_ssl_context)
+        # The custom topic the app publishes outcome events to (its key and endpoint survive reset).
+        self.topic = CustomTopic()
         self.store = Store(tenant_id)
         self.settings = Settings(page_size=page_size)
         self.faults = FaultInjector()
@@ -114,6 +117,7 @@ class EmulatorState:
     async def reset(self) -> None:
         self.deletions.cancel_all()
         await self.publisher.reset()
+        self.topic.reset()
         self.store = Store(self.tenant_id)
         self.settings = Settings(page_size=self.default_page_size)
         self.faults = FaultInjector()

@@ -7,10 +7,12 @@ after logging its report. The caller's claims in the event are personal data and
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import azure.functions as func
 
+from shared.correlation import Trigger, reconcile_id, triggered_by
 from shared.engine import EngineProvider
 from shared.events import Ignored, MalformedEvent, ResourceEvent, route_event
 from shared.report import Outcome, summarize
@@ -29,6 +31,11 @@ def resource_event(event: func.EventGridEvent | func.CloudEvent) -> ResourceEven
     )
 
 
+def event_time(event: func.EventGridEvent | func.CloudEvent) -> datetime.datetime | None:
+    """When Azure raised the event (``eventTime``; CloudEvents: ``time``): where event-to-governed starts."""
+    return event.time if isinstance(event, func.CloudEvent) else event.event_time
+
+
 def blueprint(provider: EngineProvider) -> func.Blueprint:
     bp = func.Blueprint()
 
@@ -41,6 +48,11 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
             # Redelivery cannot fix a malformed event; log enough to find it (no claims) and ack.
             log.error("malformed event %s ignored: %s", getattr(event, "id", "?"), error)
             return
+        # Every record logged from here on and the reconcile's spans carry the event id (dpgov.reconcile_id).
+        with triggered_by(Trigger.EVENT, event_time=event_time(event)), reconcile_id(parsed.id):
+            await handle(parsed)
+
+    async def handle(parsed: ResourceEvent) -> None:
         engine = await provider.engine()
         decision = route_event(engine.config, parsed, own_object_id=engine.settings.identity_object_id)
         if isinstance(decision, Ignored):

@@ -5,6 +5,7 @@ Routes (auth level FUNCTION except health):
   DELETE /api/dataproducts/{subscriptionId}/{resourceGroup}/pin   (operator: remove a tag pin)
   POST   /api/sync[?dryRun=true]
   GET    /api/dataproducts[?landingZone=NAME]
+  GET    /api/inventory                              (the compliance page over the two above; HTML)
   GET    /api/health                                 (anonymous: {"status": "ok" | "unhealthy"} only)
   GET    /api/health/details                         (landing zones, domains, aspects, config errors)
 
@@ -24,7 +25,9 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from functions import compliance_page
 from shared.config import RESOURCE_GROUP_NAME_PATTERN, SUBSCRIPTION_ID_PATTERN, ConfigError
+from shared.correlation import Trigger, triggered_by
 from shared.engine import EngineProvider
 from shared.errors import describe, is_transient
 from shared.ledger import UnpinRefused
@@ -100,12 +103,16 @@ Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
 
 def answers_errors(handler: Handler) -> Handler:
-    """Map failures to HTTP answers: bad input 400, bad config 500, Azure trouble 503; bugs raise."""
+    """Map failures to HTTP answers: bad input 400, bad config 500, Azure trouble 503; bugs raise.
+
+    The handler's reconciles are telemetry's trigger ``http``.
+    """
 
     @functools.wraps(handler)
     async def handle(req: func.HttpRequest) -> func.HttpResponse:
         try:
-            return await handler(req)
+            with triggered_by(Trigger.HTTP):
+                return await handler(req)
         except BadRequest as error:
             return error_response(400, error.code, str(error))
         except ConfigError as error:
@@ -180,6 +187,12 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
         report = await engine.reconciler.reconcile_all(dry_run=True, zones=zones)
         return estate_response(inventory(report), report)
 
+    @bp.function_name("compliance_page")
+    @bp.route(route="inventory", methods=["GET"])
+    async def compliance(req: func.HttpRequest) -> func.HttpResponse:
+        """The compliance page: static HTML whose script reads the two routes above with the same key."""
+        return compliance_page.response(req)
+
     @bp.function_name("health")
     @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
     async def health(req: func.HttpRequest) -> func.HttpResponse:
@@ -209,6 +222,8 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
                 "aspects": list(provider.aspect_names(config)),
                 "ledger_table": settings.ledger_table,
                 "tag_recognition": config.recognition.use_tags,
+                # This instance's outcome events (published, failed after retries, repeated); null: no topic.
+                "outcome_events": stats.to_dict() if (stats := provider.outcome_stats()) is not None else None,
             }
         )
 

@@ -11,6 +11,7 @@ import logging
 
 import azure.functions as func
 
+from shared.correlation import Trigger, reconcile_id, triggered_by
 from shared.engine import EngineProvider
 from shared.reconciler import TransientFailure
 from shared.report import render_table
@@ -31,10 +32,15 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
         maximum_interval="00:05:00",
     )
     async def reconcile(timer: func.TimerRequest) -> None:
+        # One id for the run, on every request it makes and every record it logs (dpgov.reconcile_id).
+        with triggered_by(Trigger.TIMER), reconcile_id() as run_id:
+            await run(timer, run_id)
+
+    async def run(timer: func.TimerRequest, run_id: str) -> None:
         if timer.past_due:
             log.warning("reconcile timer is past due; running now")
         engine = await provider.engine()
-        report = await engine.reconciler.reconcile_all()
+        report = await engine.reconciler.reconcile_all(request_id=run_id)
         counts = ", ".join(f"{outcome} {count}" for outcome, count in report.counts.items() if count)
         log.info("reconciled %d groups in %.0f ms: %s", len(report.groups), report.duration_ms, counts or "nothing")
         for aspect, statuses in report.condition_counts().items():

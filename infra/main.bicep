@@ -56,6 +56,12 @@ param unifiedCatalogApiVersion string = '2026-03-20-preview'
 @description('DPGOV_UNIFIED_CATALOG_RATE_LIMIT: requests per seconds the app paces itself to (REQUESTS/SECONDS).')
 param unifiedCatalogRateLimit string = '100/20'
 
+@description('DPGOV_OUTCOME_TOPIC_ENDPOINT: an Event Grid custom topic (CloudEvents 1.0) the platform team supplies for outcome events, https://<topic>.<region>-1.eventgrid.azure.net/api/events; the app identity needs EventGrid Data Sender on it. Empty (and createOutcomeTopic false): no outcome events.')
+param outcomeTopicEndpoint string = ''
+
+@description('Create the outcome events\' custom topic in the app\'s resource group, with the app identity as EventGrid Data Sender (outcomeTopicEndpoint is then ignored).')
+param createOutcomeTopic bool = false
+
 @description('Give the Purview account\'s managed identity Reader on each landing-zone subscription (to register subscriptions as sources).')
 param purviewReaderOnLandingZones bool = false
 
@@ -173,6 +179,18 @@ module plan 'br/public:avm/res/web/serverfarm:0.1.1' = {
   }
 }
 
+// Outcome events (README, "Outcome events"): a topic of the app's own, when asked for.
+module outcomeTopic 'app/outcome-topic.bicep' = if (createOutcomeTopic) {
+  name: 'outcomeTopic'
+  scope: rg
+  params: {
+    name: '${abbrs.eventGridTopics}dpgov-${resourceToken}'
+    location: location
+    tags: tags
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
 module api 'app/api.bicep' = {
   name: 'api'
   scope: rg
@@ -199,6 +217,7 @@ module api 'app/api.bicep' = {
     unifiedCatalogEndpoint: unifiedCatalogEndpoint
     unifiedCatalogApiVersion: unifiedCatalogApiVersion
     unifiedCatalogRateLimit: unifiedCatalogRateLimit
+    outcomeTopicEndpoint: createOutcomeTopic ? outcomeTopic.outputs.endpoint : outcomeTopicEndpoint
   }
 }
 

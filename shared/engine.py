@@ -26,6 +26,7 @@ from shared.aspects.visualization import VisualizationAspect
 from shared.azure.clients import USER_AGENT, ArmClients
 from shared.azure.inventory import ArmInventory
 from shared.azure.ledger_table import TableLedger, connect_table, require_storage
+from shared.azure.outcome_topic import OutcomePublisher, OutcomeStats
 from shared.azure.policies import PolicyAssignments
 from shared.azure.purview import PurviewClients
 from shared.azure.resource_groups import ResourceGroups
@@ -45,6 +46,7 @@ class Engine:
     config: GovernanceConfig
     reconciler: Reconciler
     ledger: Ledger
+    outcomes: OutcomePublisher | None = None  # DPGOV_OUTCOME_TOPIC_ENDPOINT set: the reconciler publishes here
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +58,11 @@ class EngineClients:
     owned_credential: AsyncTokenCredential | None
     purview: PurviewClients | None = None
     catalog: UnifiedCatalogClient | None = None
+    outcomes: OutcomePublisher | None = None
 
     async def close(self) -> None:
+        if self.outcomes is not None:
+            await self.outcomes.close()
         if self.catalog is not None:
             await self.catalog.close()
         if self.purview is not None:
@@ -134,9 +139,18 @@ def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> 
     )
     inventory, aspects, purview = build_aspects(config, settings, arm)
     ledger = TableLedger(table)
-    reconciler = Reconciler(config, inventory, ledger, aspects, max_concurrency=settings.max_concurrency)
-    return Engine(settings, config, reconciler, ledger), EngineClients(
-        arm, table, owned, purview.data_map, purview.catalog
+    outcomes = (
+        OutcomePublisher(
+            settings.outcome_topic_endpoint, arm.credential, transport=arm.transport(), user_agent=USER_AGENT
+        )
+        if settings.outcome_topic_endpoint is not None
+        else None
+    )
+    reconciler = Reconciler(
+        config, inventory, ledger, aspects, max_concurrency=settings.max_concurrency, outcomes=outcomes
+    )
+    return Engine(settings, config, reconciler, ledger, outcomes), EngineClients(
+        arm, table, owned, purview.data_map, purview.catalog, outcomes
     )
 
 
@@ -175,6 +189,15 @@ class EngineProvider:
         if self._engine is not None and self._loop is asyncio.get_running_loop():
             return self._engine.config
         return load_config(self._settings().governance_config)
+
+    def outcome_stats(self) -> OutcomeStats | None:
+        """What this instance published to the outcome topic so far; None when no topic is set."""
+        if self._settings().outcome_topic_endpoint is None:
+            return None
+        engine = self._engine
+        if engine is None or engine.outcomes is None or self._loop is not asyncio.get_running_loop():
+            return OutcomeStats()  # nothing reconciled yet on this instance
+        return engine.outcomes.stats()
 
     async def engine(self) -> Engine:
         loop = asyncio.get_running_loop()

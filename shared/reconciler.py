@@ -16,12 +16,14 @@ never caught.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared import telemetry
 from shared.aspects.base import (
     Action,
     AnyAspect,
@@ -43,6 +45,7 @@ from shared.identity import Identity, resolve_identity
 from shared.ledger import Ledger, LedgerConflict, LedgerRecord, UnpinRefused, utc_now
 from shared.model import GroupRef, ObservedGroup, tag_value
 from shared.naming import visualization_owner
+from shared.outcome_events import NoOutcomes, OutcomeSink
 from shared.plan import Plan, combine
 from shared.reads import GroupReads, Inventory, SingleFlight, ZoneReads
 from shared.report import (
@@ -57,7 +60,7 @@ from shared.report import (
 )
 from shared.write_slots import WriteSlots
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("dpgov.reconciler")  # the app's loggers are dpgov.*: telemetry exports those
 
 Observed = object | BaseException  # an aspect's observation, or why it could not be made
 Shared = SingleFlight[tuple[ActionResult, object]]  # one bulk run's actions, by key
@@ -118,6 +121,7 @@ class Reconciler:
         aspects: Sequence[AnyAspect],
         *,
         max_concurrency: int = 16,
+        outcomes: OutcomeSink | None = None,
     ) -> None:
         names = [aspect.name for aspect in aspects]
         if len(set(names)) != len(names):
@@ -130,6 +134,8 @@ class Reconciler:
         self._writes = WriteSlots(max_concurrency)
         self._running: dict[_RunKey, asyncio.Future[GroupReport]] = {}
         self._follow_ups: dict[_RunKey, asyncio.Future[GroupReport]] = {}
+        # Told every finished reconcile, once per run (callers sharing a run share its events).
+        self._outcomes: OutcomeSink = outcomes if outcomes is not None else NoOutcomes()
 
     @property
     def aspects(self) -> tuple[str, ...]:
@@ -166,8 +172,13 @@ class Reconciler:
         self, key: _RunKey, zone: LandingZone, ref: GroupRef, *, dry_run: bool, request_id: str | None
     ) -> asyncio.Future[GroupReport]:
         async def run() -> GroupReport:
-            with reconcile_id(request_id):
-                return await self._reconcile_one(zone, ref, dry_run=dry_run)
+            with (
+                reconcile_id(request_id) as trigger,
+                telemetry.reconcile_group(ref, zone.name, dry_run=dry_run) as traced,
+            ):
+                report = traced.finish(await self._reconcile_one(zone, ref, dry_run=dry_run))
+                await self._outcomes.publish((report,), trigger=trigger)
+                return report
 
         task = asyncio.ensure_future(run())
         self._running[key] = task
@@ -285,16 +296,31 @@ class Reconciler:
         started = time.perf_counter()
         selected = zones if zones is not None else self._config.landing_zones
         estate: SingleFlight[Any] = SingleFlight()  # reads every landing zone shares (Purview's lists)
-        with reconcile_id(request_id):
+        with reconcile_id(request_id) as trigger, telemetry.reconcile_all(dry_run=dry_run) as traced:
             try:
                 async with asyncio.TaskGroup() as zone_tasks:
                     per_zone = [
-                        zone_tasks.create_task(self._reconcile_zone(zone, estate, dry_run=dry_run)) for zone in selected
+                        zone_tasks.create_task(self._reconcile_zone_traced(zone, estate, dry_run=dry_run))
+                        for zone in selected
                     ]
             finally:
                 await estate.close()
-        reports = sorted((report for task in per_zone for report in task.result()), key=lambda r: r.group.key)
-        return EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000)
+            reports = sorted((report for task in per_zone for report in task.result()), key=lambda r: r.group.key)
+            await self._outcomes.publish(reports, trigger=trigger)
+            return traced(EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000))
+
+    async def _reconcile_zone_traced(
+        self, zone: LandingZone, estate: SingleFlight[Any], *, dry_run: bool
+    ) -> list[GroupReport]:
+        with telemetry.reconcile_zone(zone.name, zone.subscription_id):
+            return await self._reconcile_zone(zone, estate, dry_run=dry_run)
+
+    async def _traced(
+        self, zone: LandingZone, ref: GroupRef, dry_run: bool, work: Callable[[], Awaitable[GroupReport]]
+    ) -> GroupReport:
+        """One group of a bulk reconcile, under its own span (as a reconcile of one group is)."""
+        with telemetry.reconcile_group(ref, zone.name, dry_run=dry_run) as traced:
+            return traced.finish(await work())
 
     async def _reconcile_zone(
         self, zone: LandingZone, estate: SingleFlight[Any], *, dry_run: bool
@@ -315,10 +341,12 @@ class Reconciler:
                 try:
                     async for group in self._inventory.list_groups(zone.subscription_id):
                         reads.add(group)
-                        tasks.append(group_tasks.create_task(self._reconcile_listed(run, group)))
+                        listed = functools.partial(self._reconcile_listed, run, group)
+                        tasks.append(group_tasks.create_task(self._traced(zone, group.ref, dry_run, listed)))
                     reads.complete()
                     for record in await self._gone(run):
-                        tasks.append(group_tasks.create_task(self._retire_if_gone(zone, record, dry_run=dry_run)))
+                        gone = functools.partial(self._retire_if_gone, zone, record, dry_run=dry_run)
+                        tasks.append(group_tasks.create_task(self._traced(zone, record.ref, dry_run, gone)))
                 except Exception as error:
                     reads.fail(error)
                     if not is_azure_error(error):
@@ -360,8 +388,12 @@ class Reconciler:
             return None
         if record.source != "tags":
             raise UnpinRefused(f"{ref}: the identity comes from the group's name; there is no pin to remove")
-        with reconcile_id(None):
-            report = await self._retire(zone, record, dry_run=False)
+        with (
+            reconcile_id(None) as trigger,
+            telemetry.reconcile_group(ref, zone.name, dry_run=False) as traced,
+        ):
+            report = traced.finish(await self._retire(zone, record, dry_run=False))
+            await self._outcomes.publish((report,), trigger=trigger)
         if report.transient_failure:
             raise TransientFailure((report,))
         return report
@@ -409,7 +441,9 @@ class Reconciler:
                 except Exception as error:
                     return self._failed(zone, ref, "forgetting the product in the ledger", error, dry_run)
             reason = "resource group not found; nothing to clean up"
-            return GroupReport(ref, Outcome.NOT_FOUND, zone.name, identity, reason, dry_run=dry_run)
+            return GroupReport(
+                ref, Outcome.NOT_FOUND, zone.name, identity, reason, dry_run=dry_run, forgotten=not dry_run
+            )
         results: tuple[ActionResult, ...] = ()
         recorded = _Recorded()
         if not dry_run:
@@ -446,7 +480,17 @@ class Reconciler:
         outcome = Outcome.FAILED if failed else (Outcome.PLANNED if dry_run else Outcome.RETIRED)
         reason = recorded.error or "resource group is gone; the app's artefacts outside it were retired"
         return GroupReport(
-            ref, outcome, zone.name, identity, reason, plan, results, conditions, dry_run, transient=recorded.transient
+            ref,
+            outcome,
+            zone.name,
+            identity,
+            reason,
+            plan,
+            results,
+            conditions,
+            dry_run,
+            transient=recorded.transient,
+            forgotten=outcome is Outcome.RETIRED,
         )
 
     @staticmethod
@@ -510,7 +554,9 @@ class Reconciler:
         if owner is not None and made_by_app and product_group is None:
             reason = f"dedicated visualization group of {owner}, which no longer exists; left in place"
             return GroupReport(ref, Outcome.ORPHANED, zone.name, reason=reason, dry_run=dry_run)
-        return GroupReport(ref, Outcome.UNCLASSIFIED, zone.name, reason=why.reason, dry_run=dry_run)
+        return GroupReport(
+            ref, Outcome.UNCLASSIFIED, zone.name, reason=why.reason, dry_run=dry_run, named_unknown=why.named_something
+        )
 
     # -- desire, plan, apply, report ---------------------------------------------------------------
 
@@ -687,6 +733,7 @@ class Reconciler:
                     # Retried with its prerequisite when that failed transiently; terminal otherwise.
                     transient = prerequisite.disposition is Disposition.TRANSIENT
                     verdict = Disposition.TRANSIENT if transient else Disposition.TERMINAL
+                    telemetry.action_skipped(action)
                     return ActionResult(action, "skipped: a prerequisite action failed", verdict)
             if gone:
                 return None  # the group is gone or going: nothing further can land
@@ -716,14 +763,15 @@ class Reconciler:
     async def _run(self, action: Action, outputs: Mapping[str, object]) -> tuple[ActionResult, object]:
         aspect = self._by_name[action.aspect]
         async with self._writes.held():
-            try:
-                output = await aspect.execute(action, outputs)
-            except Exception as error:
-                if not is_azure_error(error):
-                    raise  # a bug, not an Azure outcome: let it surface with its traceback
-                verdict = aspect.interpret(action, error)
-                return ActionResult(action, describe(error), verdict), None
-        return ActionResult(action), output
+            with telemetry.applying(action) as done:  # the SDK's spans of this action nest under it
+                try:
+                    output = await aspect.execute(action, outputs)
+                except Exception as error:
+                    if not is_azure_error(error):
+                        raise  # a bug, not an Azure outcome: let it surface with its traceback
+                    verdict = aspect.interpret(action, error)
+                    return done(ActionResult(action, describe(error), verdict)), None
+                return done(ActionResult(action)), output
 
 
 def _recorded(identity: Identity) -> Identity:

@@ -7,6 +7,7 @@ a message for people and the keys of the aspect's actions. The group's ``outcome
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -148,6 +149,8 @@ class GroupReport:
     dry_run: bool = False
     transient: bool = False  # observing failed in a way a retry can fix
     newly_governed: bool = False  # this reconcile made the product's first ledger record
+    forgotten: bool = False  # this reconcile deleted the product's ledger record: its group is gone
+    named_unknown: bool = False  # unclassified, though its name or tags named a domain or environment not configured
 
     @property
     def product(self) -> DataProduct | None:
@@ -230,10 +233,11 @@ class EstateReport:
         }
 
 
-def inventory(report: EstateReport) -> dict[str, Any]:
+def inventory(report: EstateReport, *, generated_at: datetime.datetime | None = None) -> dict[str, Any]:
     """The data products of a (dry-run) estate report, each with its conditions and pending actions.
 
-    What ``GET /api/dataproducts`` answers and ``dpgov inventory`` prints.
+    What ``GET /api/dataproducts`` answers and ``dpgov inventory`` prints. ``generated_at`` (ISO 8601,
+    UTC; default: now) is when it was made: the statuses are as of then (the compliance page shows it).
     """
     products = [
         {
@@ -253,7 +257,8 @@ def inventory(report: EstateReport) -> dict[str, Any]:
         "unclassified": report.counts[Outcome.UNCLASSIFIED.value],
         "conditions": report.condition_counts(),
     }
-    return {"summary": summary, "data_products": products}
+    moment = (generated_at or datetime.datetime.now(datetime.UTC)).astimezone(datetime.UTC)
+    return {"generated_at": moment.isoformat(timespec="milliseconds"), "summary": summary, "data_products": products}
 
 
 def _condition_cell(report: GroupReport, aspect: str) -> str:

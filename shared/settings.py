@@ -120,6 +120,45 @@ class UnifiedCatalogSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TelemetrySettings:
+    """Where telemetry goes: Application Insights, when ``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set.
+
+    ``APPLICATIONINSIGHTS_AUTHENTICATION_STRING`` is the Functions host's own setting for Entra
+    authentication of telemetry (``Authorization=AAD``, with ``ClientId=<guid>`` for a user-assigned
+    identity); the deployment sets it because the component has local (key) auth off. Read separately
+    from ``Settings``: the composition root configures telemetry once per process, before any engine.
+    """
+
+    connection_string: str
+    entra: bool = False  # authenticate with a managed identity (Authorization=AAD)
+    client_id: str | None = None  # that identity's client id; None: the system-assigned identity
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> TelemetrySettings | None:
+        env = os.environ if environ is None else environ
+        connection_string = (env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or "").strip()
+        authentication = (env.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") or "").strip()
+        if not connection_string:
+            return None
+        fields: dict[str, str] = {}
+        for part in filter(None, (piece.strip() for piece in authentication.split(";"))):
+            name, equals, value = part.partition("=")
+            if not equals or not name.strip() or not value.strip():
+                raise ConfigError(
+                    "app setting APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be NAME=VALUE pairs separated by ';' "
+                    f"(e.g. Authorization=AAD;ClientId=<guid>), got {authentication!r}"
+                )
+            fields[name.strip().lower()] = value.strip()
+        entra = fields.get("authorization", "").upper() == "AAD"
+        client_id = fields.get("clientid") if entra else None
+        if client_id is not None and not re.fullmatch(SUBSCRIPTION_ID_PATTERN, client_id):
+            raise ConfigError(
+                f"app setting APPLICATIONINSIGHTS_AUTHENTICATION_STRING: ClientId must be a GUID, got {client_id!r}"
+            )
+        return cls(connection_string, entra, client_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the app reads from its environment. No secrets: identity comes from the platform."""
 
@@ -132,6 +171,7 @@ class Settings:
     ledger_table: str = DEFAULT_LEDGER_TABLE
     purview: PurviewSettings | None = None
     unified_catalog: UnifiedCatalogSettings | None = None
+    outcome_topic_endpoint: str | None = None  # the custom topic outcome events go to; None: none are published
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -147,6 +187,7 @@ class Settings:
             ledger_table=_table_name(env, "DPGOV_LEDGER_TABLE", DEFAULT_LEDGER_TABLE),
             purview=PurviewSettings.from_environment(env),
             unified_catalog=UnifiedCatalogSettings.from_environment(env),
+            outcome_topic_endpoint=_https_url(env, "DPGOV_OUTCOME_TOPIC_ENDPOINT"),
         )
 
 
@@ -154,6 +195,16 @@ def reconcile_schedule(environ: Mapping[str, str] | None = None) -> str:
     """The timer's NCRONTAB expression (six fields, seconds first); every 30 minutes by default."""
     env = os.environ if environ is None else environ
     return env.get("DPGOV_RECONCILE_SCHEDULE") or DEFAULT_RECONCILE_SCHEDULE
+
+
+def _https_url(env: Mapping[str, str], name: str) -> str | None:
+    """An optional https URL setting (an Event Grid topic's endpoint ends in ``/api/events``)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"https://[^/\s]+(/[^\s]*)?", raw):
+        raise ConfigError(f"app setting {name} must be an https URL, got {raw!r}")
+    return raw
 
 
 def _object_id(env: Mapping[str, str], name: str) -> str | None:

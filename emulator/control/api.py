@@ -263,6 +263,19 @@ async def put_delivery(request: web.Request) -> web.StreamResponse:
     return _ok()
 
 
+async def get_topic(request: web.Request) -> web.StreamResponse:
+    topic = request.app[STATE_KEY].topic
+    return _ok({"endpoint": topic.endpoint, "resourceId": topic.resource_id, "received": len(topic.events())})
+
+
+async def get_topic_events(request: web.Request) -> web.StreamResponse:
+    return _ok({"value": [event.to_json() for event in request.app[STATE_KEY].topic.events()]})
+
+
+async def get_topic_publishes(request: web.Request) -> web.StreamResponse:
+    return _ok({"value": [publish.to_json() for publish in request.app[STATE_KEY].topic.publishes()]})
+
+
 async def health(request: web.Request) -> web.StreamResponse:
     del request
     return _ok({"status": "healthy"})
@@ -291,6 +304,9 @@ def add_control_routes(app: web.Application) -> None:
         ("GET", "/deliveries", get_deliveries),
         ("POST", "/deliveries/wait-idle", wait_idle),
         ("PUT", "/delivery", put_delivery),
+        ("GET", "/topics", get_topic),
+        ("GET", "/topics/events", get_topic_events),
+        ("GET", "/topics/publishes", get_topic_publishes),
         *purview_control_routes(),
         *ACCESS_ROUTES,
     ]

@@ -27,6 +27,8 @@ from .models import (
     SeedResource,
     SeedResourceGroup,
     SeedSubscription,
+    TopicEvent,
+    TopicPublish,
 )
 
 __all__ = [
@@ -46,6 +48,8 @@ __all__ = [
     "SeedResource",
     "SeedResourceGroup",
     "SeedSubscription",
+    "TopicEvent",
+    "TopicPublish",
 ]
 
 DEFAULT_TIMEOUT = 60.0
@@ -305,6 +309,14 @@ class EmulatorControl:
         if not result["idle"]:
             pending = [d for d in self.deliveries() if d.outcome == "pending"]
             raise TimeoutError(f"event deliveries still pending after {timeout} s: {pending[:5]}")
+
+    def topic_events(self) -> list[TopicEvent]:
+        """What the custom topic accepted since the last reset (the app's outcome events), in order."""
+        return [TopicEvent.from_json(item) for item in self._call("GET", "/topics/events")["value"]]
+
+    def topic_publishes(self) -> list[TopicPublish]:
+        """Every publish request the custom topic answered since the last reset: status, schema, events."""
+        return [TopicPublish.from_json(item) for item in self._call("GET", "/topics/publishes")["value"]]
 
     def set_delivery(
         self,

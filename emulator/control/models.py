@@ -27,6 +27,8 @@ __all__ = [
     "SeedResource",
     "SeedResourceGroup",
     "SeedSubscription",
+    "TopicEvent",
+    "TopicPublish",
 ]
 
 Json = dict[str, Any]
@@ -180,7 +182,7 @@ class SeedSubscription:
 
 @dataclass(frozen=True)
 class FaultRule:
-    """Inject a failure into matching ARM or Purview requests (Purview answers in its own error shape).
+    """Inject a failure into matching ARM, Purview or custom-topic requests (each in its own error shape).
 
     ``rate`` is the probability per matching request; ``count`` caps the number of injections;
     ``method`` matches the HTTP method; ``path`` is a case-insensitive regex searched in the path.
@@ -530,4 +532,79 @@ class ManagementGroupInfo:
             display_name=_opt_str(data.get("displayName"), "displayName"),
             parent=_opt_str(data.get("parent"), "parent"),
             subscriptions=tuple(subscriptions),
+        )
+
+
+@dataclass(frozen=True)
+class TopicEvent:
+    """One event the emulated custom topic accepted, as it was published.
+
+    ``schema`` says how it came (``CloudEventSchemaV1_0`` or ``EventGridSchema``); ``event`` is the
+    event's JSON (an Event Grid schema event with ``topic``, ``dataVersion`` and ``metadataVersion``
+    stamped as Event Grid stamps them). ``id``, ``type``, ``source``, ``subject``, ``time`` and ``data``
+    read either schema's fields (``eventType``, ``topic``, ``eventTime`` for the Event Grid schema).
+    """
+
+    schema: EventSchema
+    event: Mapping[str, Any]
+    received_at: str
+
+    @property
+    def cloud(self) -> bool:
+        return self.schema == "CloudEventSchemaV1_0"
+
+    @property
+    def id(self) -> str:
+        return str(self.event["id"])
+
+    @property
+    def type(self) -> str:
+        return str(self.event["type" if self.cloud else "eventType"])
+
+    @property
+    def source(self) -> str:
+        return str(self.event["source" if self.cloud else "topic"])
+
+    @property
+    def subject(self) -> str | None:
+        subject = self.event.get("subject")
+        return None if subject is None else str(subject)
+
+    @property
+    def time(self) -> str | None:
+        moment = self.event.get("time" if self.cloud else "eventTime")
+        return None if moment is None else str(moment)
+
+    @property
+    def data(self) -> Any:
+        return self.event.get("data")
+
+    def to_json(self) -> Json:
+        return {"schema": self.schema, "event": dict(self.event), "receivedAt": self.received_at}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TopicEvent:
+        return cls(schema=data["schema"], event=dict(data["event"]), received_at=str(data["receivedAt"]))
+
+
+@dataclass(frozen=True)
+class TopicPublish:
+    """One publish request the topic answered: its status, the schema and the number of events in it,
+    and for a refusal Event Grid's error code (a fault injected shows as its status, code included)."""
+
+    status: int
+    schema: EventSchema | None
+    events: int
+    error_code: str | None = None
+
+    def to_json(self) -> Json:
+        return {"status": self.status, "schema": self.schema, "events": self.events, "errorCode": self.error_code}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TopicPublish:
+        return cls(
+            status=int(data["status"]),
+            schema=data.get("schema"),
+            events=int(data["events"]),
+            error_code=data.get("errorCode"),
         )

@@ -23,6 +23,7 @@ param purviewAccountResourceId string
 param unifiedCatalogEndpoint string
 param unifiedCatalogApiVersion string
 param unifiedCatalogRateLimit string
+param outcomeTopicEndpoint string
 
 // azd deploys the code to the site tagged with the service name in azure.yaml.
 var serviceName = 'api'
@@ -59,6 +60,7 @@ var appSettings = {
   DPGOV_UNIFIED_CATALOG_ENDPOINT: unifiedCatalogEndpoint
   DPGOV_UNIFIED_CATALOG_API_VERSION: unifiedCatalogApiVersion
   DPGOV_UNIFIED_CATALOG_RATE_LIMIT: unifiedCatalogRateLimit
+  DPGOV_OUTCOME_TOPIC_ENDPOINT: outcomeTopicEndpoint
 }
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -75,7 +76,15 @@ def test_ready_file_names_the_endpoints_and_the_app_settings(tmp_path: Path) -> 
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=20)
 
-    assert set(content) == {"url", "ca_bundle", "identity_endpoint", "identity_header", "storage", "app_settings"}
+    assert set(content) == {
+        "url",
+        "ca_bundle",
+        "identity_endpoint",
+        "identity_header",
+        "storage",
+        "outcome_topic",
+        "app_settings",
+    }
     assert content["url"].startswith("https://127.0.0.1:")
     assert content["identity_endpoint"].startswith("http://127.0.0.1:")
     assert content["identity_endpoint"].endswith("/msi/token")
@@ -103,9 +112,14 @@ def test_ready_file_names_the_endpoints_and_the_app_settings(tmp_path: Path) -> 
         "DPGOV_PURVIEW_SCAN_ENDPOINT": content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"],
         "DPGOV_PURVIEW_RESOURCE_ID": content["app_settings"]["DPGOV_PURVIEW_RESOURCE_ID"],
         "DPGOV_UNIFIED_CATALOG_ENDPOINT": content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"],
+        "DPGOV_OUTCOME_TOPIC_ENDPOINT": content["outcome_topic"]["endpoint"],
     }
     assert content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"].startswith("https://127.0.0.1:")
     assert content["app_settings"]["DPGOV_PURVIEW_ENDPOINT"] != content["url"]
+    topic = content["outcome_topic"]
+    assert re.fullmatch(r"https://127\.0\.0\.1:\d+/api/events", topic["endpoint"]), "a topic's own host"
+    assert len(topic["key"]) >= 32
+    assert topic["resource_id"].endswith("/providers/Microsoft.EventGrid/topics/dpgov-outcomes")
     assert process.returncode == 0, stderr.decode()
     assert wait_gone(storage["pid"])
 
@@ -145,6 +159,7 @@ def test_no_storage_starts_no_azurite_and_names_no_storage_settings(tmp_path: Pa
         "DPGOV_PURVIEW_SCAN_ENDPOINT",
         "DPGOV_PURVIEW_RESOURCE_ID",
         "DPGOV_UNIFIED_CATALOG_ENDPOINT",
+        "DPGOV_OUTCOME_TOPIC_ENDPOINT",
     }
     assert children.stdout.split() == []
     assert process.returncode == 0

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from shared.settings import Settings, reconcile_schedule
+from shared.settings import Settings, TelemetrySettings, reconcile_schedule
 from tests.infra.bicep import ROOT, template, variable
 
 # Read by the code but deliberately not set by infra/app/api.bicep (docs/deploy.md lists them too).
@@ -18,7 +18,9 @@ OPTIONAL_SETTINGS: Mapping[str, str] = {
 }
 # Read by the Azure SDK's DefaultAzureCredential rather than by the app's code.
 SDK_SETTINGS = {"AZURE_CLIENT_ID", "AZURE_TOKEN_CREDENTIALS"}
-SETTING_NAME = re.compile(r"^(?:DPGOV_[A-Z0-9_]+|GOVERNANCE_CONFIG|AzureWebJobsStorage(?:__\w+)?)$")
+SETTING_NAME = re.compile(
+    r"^(?:DPGOV_[A-Z0-9_]+|GOVERNANCE_CONFIG|AzureWebJobsStorage(?:__\w+)?|APPLICATIONINSIGHTS_[A-Z_]+_STRING)$"
+)
 CODE = [ROOT / "function_app.py", *sorted((ROOT / "functions").rglob("*.py")), *sorted((ROOT / "shared").rglob("*.py"))]
 
 
@@ -43,6 +45,7 @@ def settings_read_at_run_time() -> set[str]:
     env = RecordingEnvironment()
     Settings.from_environment(env)
     reconcile_schedule(env)
+    TelemetrySettings.from_environment(env)
     return env.read
 
 

@@ -11,6 +11,8 @@ from tests.infra.bicep import ROOT
 SHIPPED = [
     "function_app.py",
     "functions/events.py",
+    "functions/compliance_page.py",
+    "functions/static/inventory.html",  # the compliance page, read by the app at first use
     "shared/settings.py",
     "shared/azure/clients.py",
     "shared/aspects/tags.py",
