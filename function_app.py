@@ -9,7 +9,7 @@ import logging
 
 import azure.functions as func
 
-from functions import events, http_api, timer
+from functions import events, http_api, queue, timer
 from shared import telemetry
 from shared.config import ConfigError
 from shared.engine import EngineProvider
@@ -33,3 +33,4 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(events.blueprint(provider))
 app.register_functions(http_api.blueprint(provider))
 app.register_functions(timer.blueprint(provider))
+app.register_functions(queue.blueprint(provider))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import tempfile
 import time
@@ -120,6 +121,36 @@ RESOURCES = (
 
 def say(text: str = "") -> None:
     print(text, flush=True)
+
+
+def follow_run(status_url: str, timeout: float = 300) -> dict[str, Any]:
+    """Poll a run's status URL (202 while its landing zones are being reconciled) until it is done."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = requests.get(status_url, timeout=60)
+        if response.status_code != 202 or time.monotonic() > deadline:
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+            return body
+        time.sleep(float(response.headers.get("Retry-After", "1")) / 5)
+
+
+def sync_all(host: HostEndpoints, **params: str) -> dict[str, Any]:
+    """``POST /api/sync``: 202 with a status URL; the estate report once every landing zone is done."""
+    started = requests.post(f"{host.url}/api/sync", params=params, timeout=60)
+    started.raise_for_status()
+    report: dict[str, Any] = follow_run(started.headers["Location"])["report"]
+    return report
+
+
+def run_timer(host: HostEndpoints) -> int:
+    """Fire the timer (it enqueues one message per landing zone) and wait for its run; the admin status."""
+    enqueued = re.compile(r"run ([0-9a-f-]{36}): \d+ landing zones enqueued")
+    before = set(enqueued.findall(host.log_text()))
+    fired = requests.post(f"{host.url}/admin/functions/reconcile", json={"input": ""}, timeout=300)
+    for run_id in [run for run in enqueued.findall(host.log_text()) if run not in before]:
+        follow_run(f"{host.url}/api/sync/runs/{run_id}")
+    return fired.status_code
 
 
 def heading(text: str) -> None:
@@ -372,8 +403,8 @@ def main() -> int:
         control.remove_event_subscription(f"dpgov-{EMEA[:8]}")
         asyncio.run(team_retags(endpoints, "dp-marketing-leads-tst-rg", {"Owner": "someone@contoso.com"}))
         subscribe(EMEA)
-        plan = requests.post(f"{host.url}/api/sync", params={"dryRun": "true"}, timeout=120).json()
-        say(f"  POST /api/sync?dryRun=true → {plan['summary']['planned']} group(s) would change:")
+        plan = sync_all(host, dryRun="true")
+        say(f"  POST /api/sync?dryRun=true → 202, its status URL → {plan['summary']['planned']} group(s) would change:")
         for group in plan["groups"]:
             for action in group["plan"]:
                 say(f"    {group['resource_group']}: {action['aspect']} {action['kind']}")
@@ -383,14 +414,17 @@ def main() -> int:
         except ChromiumMissing as missing:
             say(f"  no screenshot of the compliance page: {missing}")
         control.clear_requests()
-        timer = requests.post(f"{host.url}/admin/functions/reconcile", json={"input": ""}, timeout=300)
+        timer = run_timer(host)
         summary = control.request_summary()
-        say(f"  timer 'reconcile' → HTTP {timer.status_code}: {summary.writes} ARM writes, {summary.reads} ARM reads")
+        say(
+            f"  timer 'reconcile' → HTTP {timer}, one queue message per landing zone: "
+            f"{summary.writes} ARM writes, {summary.reads} ARM reads"
+        )
         watcher.settle()
 
         heading("A governed estate costs nothing: the timer again")
         control.clear_requests()
-        requests.post(f"{host.url}/admin/functions/reconcile", json={"input": ""}, timeout=300)
+        run_timer(host)
         summary = control.request_summary()
         say(
             f"  ARM: {summary.reads} reads (one list per subscription and kind), {summary.writes} writes; "

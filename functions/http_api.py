@@ -3,7 +3,8 @@
 Routes (auth level FUNCTION except health):
   POST   /api/dataproducts/{subscriptionId}/{resourceGroup}/sync[?dryRun=true]
   DELETE /api/dataproducts/{subscriptionId}/{resourceGroup}/pin   (operator: remove a tag pin)
-  POST   /api/sync[?dryRun=true]
+  POST   /api/sync[?dryRun=true]                     (202: one queue message per landing zone, a status URL)
+  GET    /api/sync/runs/{runId}                      (the run's progress; once done, the estate report)
   GET    /api/dataproducts[?landingZone=NAME]
   GET    /api/inventory                              (the compliance page over the two above; HTML)
   GET    /api/health                                 (anonymous: {"status": "ok" | "unhealthy"} only)
@@ -26,10 +27,12 @@ from urllib.parse import urlsplit
 import azure.functions as func
 
 from functions import compliance_page
+from shared.azure.runs import RunQueue, RunStore, start_run
 from shared.config import RESOURCE_GROUP_NAME_PATTERN, SUBSCRIPTION_ID_PATTERN, ConfigError
 from shared.correlation import Trigger, triggered_by
-from shared.engine import EngineProvider
+from shared.engine import Engine, EngineProvider
 from shared.errors import describe, is_transient
+from shared.fanout import run_status
 from shared.ledger import UnpinRefused
 from shared.model import GroupRef
 from shared.reconciler import TransientFailure
@@ -38,6 +41,7 @@ from shared.report import EstateReport, Outcome, inventory
 log = logging.getLogger("dpgov.http")
 
 RETRY_AFTER_SECONDS = "30"
+STATUS_RETRY_AFTER_SECONDS = "5"  # how soon a caller should poll a run's status again
 _SUBSCRIPTION_ID = re.compile(SUBSCRIPTION_ID_PATTERN)
 _GROUP_NAME = re.compile(RESOURCE_GROUP_NAME_PATTERN)
 _STATUS_BY_OUTCOME = {Outcome.NOT_FOUND: 404, Outcome.UNKNOWN_LANDING_ZONE: 404, Outcome.FAILED: 502}
@@ -97,6 +101,18 @@ def estate_response(body: Any, report: EstateReport) -> func.HttpResponse:
     if report.transient_failures:
         return json_response(body, 503, {"Retry-After": RETRY_AFTER_SECONDS})
     return json_response(body, 502 if any(g.outcome is Outcome.FAILED for g in report.groups) else 200)
+
+
+def base_url(request: func.HttpRequest) -> str:
+    """The request's URL without its query (which may carry the function key) or trailing slash."""
+    parts = urlsplit(request.url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def fanout(engine: Engine) -> tuple[RunStore, RunQueue]:
+    if engine.runs is None or engine.queue is None:
+        raise ConfigError("the estate fan-out's runs table and queue are not wired into this engine")
+    return engine.runs, engine.queue
 
 
 Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
@@ -168,10 +184,34 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
     @bp.route(route="sync", methods=["POST"])
     @answers_errors
     async def sync_all(req: func.HttpRequest) -> func.HttpResponse:
+        """Start a run: one queue message per landing zone; 202 with the status URL (async request-reply)."""
         dry_run = dry_run_flag(req)
         engine = await provider.engine()
-        report = await engine.reconciler.reconcile_all(dry_run=dry_run, request_id=caller_request_id(req))
-        return estate_response(report.to_dict(), report)
+        runs, queue = fanout(engine)
+        zones = [zone.name for zone in engine.config.landing_zones]
+        run = await start_run(runs, queue, zones, dry_run=dry_run, trigger="http", request_id=caller_request_id(req))
+        status_url = f"{base_url(req)}/runs/{run.run_id}"
+        log.info("run %s: %d landing zones enqueued (dry run: %s)", run.run_id, len(zones), dry_run)
+        body = {"run_id": run.run_id, "status": "running", "dry_run": dry_run, "landing_zones": list(run.zones)}
+        headers = {"Location": status_url, "Retry-After": STATUS_RETRY_AFTER_SECONDS}
+        return json_response({**body, "status_url": status_url}, 202, headers)
+
+    @bp.function_name("sync_run_status")
+    @bp.route(route="sync/runs/{runId}", methods=["GET"])
+    @answers_errors
+    async def sync_run_status(req: func.HttpRequest) -> func.HttpResponse:
+        """A run's progress (202 while running, with Retry-After); 200 with the estate report once done."""
+        run_id = req.route_params.get("runId", "")
+        if not _SUBSCRIPTION_ID.fullmatch(run_id):
+            raise BadRequest("InvalidRunId", f"{run_id!r} is not a run id (a GUID)")
+        runs, _ = fanout(await provider.engine())
+        found = await runs.get(run_id.lower())
+        if found is None:
+            return error_response(404, "RunNotFound", f"no run {run_id}")
+        body = run_status(*found)
+        if body["status"] == "running":
+            return json_response(body, 202, {"Retry-After": STATUS_RETRY_AFTER_SECONDS})
+        return json_response(body)
 
     @bp.function_name("list_data_products")
     @bp.route(route="dataproducts", methods=["GET"])

@@ -1,8 +1,9 @@
-"""Timer trigger: reconcile every landing zone, repairing drift and anything an event missed.
+"""Timer trigger: start a run over every landing zone, repairing drift and anything an event missed.
 
-Observes in bulk (one paged list per subscription), so a compliant estate costs a handful of reads
-and zero writes. Transient failures are raised after every other group was done, so the host's
-retry policy runs it again and the invocation shows as failed in monitoring.
+It only enqueues: one message per landing zone on the reconcile queue (``functions/queue.py``
+reconciles each, observing in bulk: one paged list per subscription, so a compliant estate costs a
+handful of reads and zero writes). Failing to enqueue raises, so the host's retry policy runs it
+again; a zone that fails transiently is retried by the queue trigger.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import logging
 
 import azure.functions as func
 
+from shared.azure.runs import start_run
+from shared.config import ConfigError
 from shared.correlation import Trigger, reconcile_id, triggered_by
 from shared.engine import EngineProvider
-from shared.reconciler import TransientFailure
-from shared.report import render_table
 from shared.settings import reconcile_schedule
 
 log = logging.getLogger("dpgov.timer")
@@ -40,15 +41,10 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
         if timer.past_due:
             log.warning("reconcile timer is past due; running now")
         engine = await provider.engine()
-        report = await engine.reconciler.reconcile_all(request_id=run_id)
-        counts = ", ".join(f"{outcome} {count}" for outcome, count in report.counts.items() if count)
-        log.info("reconciled %d groups in %.0f ms: %s", len(report.groups), report.duration_ms, counts or "nothing")
-        for aspect, statuses in report.condition_counts().items():
-            log.info("  %s: %s", aspect, ", ".join(f"{status} {count}" for status, count in statuses.items()))
-        changed = [group for group in report.groups if group.plan or group.failed or group.compliant is False]
-        if changed:
-            log.info("changes:\n%s", render_table(changed))
-        if report.transient_failures:
-            raise TransientFailure(report.transient_failures)
+        if engine.runs is None or engine.queue is None:
+            raise ConfigError("the estate fan-out's runs table and queue are not wired into this engine")
+        zones = [zone.name for zone in engine.config.landing_zones]
+        run = await start_run(engine.runs, engine.queue, zones, dry_run=False, trigger="timer", request_id=run_id)
+        log.info("run %s: %d landing zones enqueued", run.run_id, len(zones))
 
     return bp

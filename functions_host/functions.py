@@ -45,12 +45,14 @@ from functions_host.routes import RouteTemplate, RouteTemplateError
 __all__ = [
     "EVENT_GRID_TRIGGER",
     "HTTP_TRIGGER",
+    "QUEUE_TRIGGER",
     "TIMER_TRIGGER",
     "FunctionSpec",
     "HttpRoute",
     "InvocationFailed",
     "InvocationResult",
     "Invoker",
+    "QueueSpec",
     "RetryPolicy",
     "TimerSpec",
     "current_invocation",
@@ -64,6 +66,7 @@ __all__ = [
 HTTP_TRIGGER = "httpTrigger"
 EVENT_GRID_TRIGGER = "eventGridTrigger"
 TIMER_TRIGGER = "timerTrigger"
+QUEUE_TRIGGER = "queueTrigger"
 RETURN_BINDING = "$return"
 HOST_API_REASON = "This function was programmatically called via the host APIs."
 
@@ -142,6 +145,14 @@ class TimerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueSpec:
+    """A queue trigger's queue (app settings already resolved) and the connection setting's name."""
+
+    queue_name: str
+    connection: str
+
+
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """A function's ``@app.retry`` policy (the host applies it to timer executions here)."""
 
@@ -191,6 +202,7 @@ class FunctionSpec:
     http: HttpRoute | None = None
     timer: TimerSpec | None = None
     retry: RetryPolicy | None = None
+    queue: QueueSpec | None = None
 
     def describe(self) -> dict[str, object]:
         """JSON-able summary for the host's listing endpoints."""
@@ -201,6 +213,8 @@ class FunctionSpec:
             summary["authLevel"] = self.http.auth_level
         if self.timer is not None:
             summary["schedule"] = self.timer.schedule
+        if self.queue is not None:
+            summary["queueName"] = self.queue.queue_name
         return summary
 
 
@@ -264,6 +278,10 @@ def _index_one(function: func.Function, *, environ: Mapping[str, str], default_a
     if trigger_type == TIMER_TRIGGER:
         schedule = resolve_app_settings(str(trigger_dict.get("schedule", "")), environ)
         timer = TimerSpec(schedule, bool(trigger_dict.get("runOnStartup")), bool(trigger_dict.get("useMonitor", True)))
+    queue: QueueSpec | None = None
+    if trigger_type == QUEUE_TRIGGER:
+        queue_name = resolve_app_settings(str(trigger_dict.get("queueName", "")), environ).lower()
+        queue = QueueSpec(queue_name, str(trigger_dict.get("connection") or "AzureWebJobsStorage"))
     retry_setting = function.get_settings_dict("retry_policy")
     retry = RetryPolicy.from_setting(retry_setting) if retry_setting else None
     takes_context = "context" in parameters and "context" not in binding_names
@@ -278,6 +296,7 @@ def _index_one(function: func.Function, *, environ: Mapping[str, str], default_a
         http=http,
         timer=timer,
         retry=retry,
+        queue=queue,
     )
 
 

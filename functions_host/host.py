@@ -55,6 +55,7 @@ import azure.functions as func
 from aiohttp import web
 
 from functions_host.functions import FunctionSpec, Invoker, current_invocation, index_app, thread_count
+from functions_host.queues import read_queue_options
 from functions_host.server import FunctionsHost, HostOptions, read_route_prefix
 
 __all__ = ["HostEndpoints", "HostStartError", "main", "start_host"]
@@ -184,11 +185,16 @@ async def _serve(options: _ServeOptions) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     specs = index_app(load_app(options.app), environ=os.environ)
-    route_prefix = read_route_prefix(_read_host_json(options.root))
+    host_json = _read_host_json(options.root)
+    route_prefix = read_route_prefix(host_json)
     executor = ThreadPoolExecutor(max_workers=thread_count(os.environ), thread_name_prefix="function")
     invoker = Invoker(executor=executor, function_directory=str(options.root))
     host = FunctionsHost(
-        specs, invoker=invoker, options=HostOptions(route_prefix=route_prefix, run_timers=options.run_timers)
+        specs,
+        invoker=invoker,
+        options=HostOptions(
+            route_prefix=route_prefix, run_timers=options.run_timers, queues=read_queue_options(host_json)
+        ),
     )
     runner = web.AppRunner(host.application(), access_log=None, shutdown_timeout=_SHUTDOWN_GRACE_SECONDS)
     await runner.setup()
@@ -202,6 +208,7 @@ async def _serve(options: _ServeOptions) -> None:
         if options.ready_file is not None:
             _write_atomically(options.ready_file, json.dumps({"url": url}))
         host.start_timers()
+        host.start_queues(os.environ)
         await stop.wait()
         _log.info("Stopping host")
     finally:

@@ -1,4 +1,4 @@
-"""The host's HTTP surface: HTTP triggers, the Event Grid webhook, the admin API, and timers.
+"""The host's HTTP surface: HTTP triggers, the Event Grid webhook, the admin API; timers and queues.
 
 One aiohttp server on one asyncio loop, like the real host's single worker event loop: async
 functions run concurrently on it, sync ones in the invoker's thread pool.
@@ -32,6 +32,9 @@ Faithfulness notes, where this differs from Azure on purpose or by simplificatio
   extension writes it (a ``StringContent``); parse the text, do not insist on application/json.
 - Timers fire only with ``run_timers=True`` (``--run-timers``); then run-on-startup and the retry policy
   are honoured. Admin invocations run once, without the retry policy.
+- Queue triggers always run (``start_queues``): :mod:`functions_host.queues` polls each queue as the
+  Storage queues extension does. The admin API runs a queue function once with its ``input`` as the
+  message text (not base64-decoded), dequeue count 1.
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ import json
 import logging
 import os
 import time
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -56,6 +60,7 @@ from functions_host.functions import (
     EVENT_GRID_TRIGGER,
     HOST_API_REASON,
     HTTP_TRIGGER,
+    QUEUE_TRIGGER,
     RETURN_BINDING,
     TIMER_TRIGGER,
     FunctionSpec,
@@ -67,6 +72,7 @@ from functions_host.functions import (
     make_timer_request,
 )
 from functions_host.ncrontab import Schedule, ScheduleError, parse_schedule
+from functions_host.queues import QueueListener, QueueOptions, make_queue_message, open_listener
 from functions_host.routes import RouteTemplate, best_match
 
 __all__ = ["FunctionsHost", "HostOptions", "read_route_prefix"]
@@ -89,6 +95,7 @@ def read_route_prefix(host_json: Mapping[str, Any] | None) -> str:
 class HostOptions:
     route_prefix: str = "api"
     run_timers: bool = False
+    queues: QueueOptions = field(default_factory=QueueOptions)
 
 
 def _utcnow() -> datetime.datetime:
@@ -136,6 +143,7 @@ class FunctionsHost:
         ]
         self._started = time.monotonic()
         self._timer_tasks: list[asyncio.Task[None]] = []
+        self._listeners: list[QueueListener] = []
         self._background: set[asyncio.Task[str | None]] = set()
 
     # -- wiring -------------------------------------------------------------------------------
@@ -308,6 +316,9 @@ class FunctionsHost:
                 return make_timer_request(past_due=False)
             if spec.trigger_type == EVENT_GRID_TRIGGER:
                 return decode_event(json.loads(input_value) if isinstance(input_value, str) else input_value)
+            if spec.trigger_type == QUEUE_TRIGGER:
+                text = input_value if isinstance(input_value, str) else json.dumps(input_value)
+                return make_queue_message(text.encode(), message_id=str(uuid.uuid4()), dequeue_count=1)
             return input_value
 
         try:
@@ -373,10 +384,34 @@ class FunctionsHost:
             return True
         return False
 
+    # -- queues -------------------------------------------------------------------------------
+
+    def start_queues(self, environ: Mapping[str, str]) -> None:
+        """Poll each queue-triggered function's queue (a connection that cannot be made: in error)."""
+        for spec in self._specs:
+            if spec.queue is None:
+                continue
+            try:
+                listener = open_listener(
+                    spec,
+                    spec.queue.queue_name,
+                    spec.queue.connection,
+                    environ,
+                    invoker=self._invoker,
+                    options=self._options.queues,
+                )
+            except ValueError as error:
+                _log.error("The '%s' function is in error: %s", spec.name, error)
+                continue
+            self._listeners.append(listener)
+            self._timer_tasks.append(asyncio.create_task(listener.run(), name=f"queue {spec.name}"))
+
     async def close(self) -> None:
-        """Stop timers and wait briefly for fire-and-forget admin invocations."""
+        """Stop timers and queue listeners, and wait briefly for fire-and-forget admin invocations."""
         for task in self._timer_tasks:
             task.cancel()
         await asyncio.gather(*self._timer_tasks, return_exceptions=True)
+        for listener in self._listeners:
+            await listener.close()
         if self._background:
             await asyncio.wait(self._background, timeout=5)

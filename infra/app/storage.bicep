@@ -6,6 +6,8 @@ param tags object
 param deploymentContainerName string
 param deadLetterContainerName string
 param ledgerTable string
+param reconcileQueue string
+param runsTable string
 
 @description('main.bicep\'s storageSku: zone-redundant by default (the ledger is the app\'s memory of what it pinned and made).')
 param skuName string
@@ -135,6 +137,28 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-0
 resource ledger 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
   parent: tableService
   name: ledgerTable
+}
+
+// The estate fan-out (DPGOV_RECONCILE_QUEUE, DPGOV_RUNS_TABLE): one message per landing zone of a
+// run, the queue trigger's poison queue, and the runs' progress and zone reports.
+resource runs 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: runsTable
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource reconcile 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: reconcileQueue
+}
+
+resource reconcilePoison 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: '${reconcileQueue}-poison'
 }
 
 output name string = account.name

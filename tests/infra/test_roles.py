@@ -37,6 +37,9 @@ def test_app_identity_holds_exactly_these_roles() -> None:
         # Its own resources.
         ("app/app-access.bicep", "Storage Blob Data Owner", "storage"),
         ("app/app-access.bicep", "Storage Table Data Contributor", "ledger"),
+        ("app/app-access.bicep", "Storage Table Data Contributor", "runs"),
+        ("app/app-access.bicep", "Storage Queue Data Contributor", "reconcile"),
+        ("app/app-access.bicep", "Storage Queue Data Contributor", "poison"),
         ("app/app-access.bicep", "Monitoring Metrics Publisher", "applicationInsights"),
         # The Purview account, when there is one.
         ("app/purview-access.bicep", "Reader", "account"),
@@ -62,6 +65,9 @@ def test_every_grant_in_the_templates_is_one_of_these() -> None:
             ("app/app-access.bicep", "Storage Blob Data Owner", "appPrincipalId"),
             ("app/app-access.bicep", "Storage Blob Data Reader", "operatorPrincipalId"),
             ("app/app-access.bicep", "Storage Table Data Contributor", "appPrincipalId"),
+            ("app/app-access.bicep", "Storage Table Data Contributor", "appPrincipalId"),
+            ("app/app-access.bicep", "Storage Queue Data Contributor", "appPrincipalId"),
+            ("app/app-access.bicep", "Storage Queue Data Contributor", "appPrincipalId"),
             ("app/dead-letter-writer.bicep", "Storage Blob Data Contributor", "topicPrincipalId"),
             ("app/landing-zone.bicep", "Reader", "appPrincipalId"),
             ("app/landing-zone.bicep", "Reader", "purviewPrincipalId"),

@@ -14,8 +14,8 @@ LOG_FORMATS = [
     ("functions/events.py", '"event %s: reconciling %s (%s)"'),
     ("functions/events.py", '"event %s: %s %s"'),
     ("functions/events.py", '"malformed event %s ignored: %s"'),
-    ("functions/timer.py", '"reconciled %d groups in %.0f ms: %s"'),
-    ("functions/timer.py", '"  %s: %s"'),
+    ("functions/queue.py", '"reconciled %d groups in %.0f ms: %s"'),
+    ("functions/queue.py", '"  %s: %s"'),
     ("shared/report.py", 'f"{c.aspect}={c.status.value}"'),
     ("shared/report.py", 'f"[{statuses}]"'),
 ]

@@ -8,13 +8,18 @@ unless the test asks for CloudEvents), exactly as a subscription system topic wo
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import TableClient as SyncTableClient
 from azure.data.tables.aio import TableClient
+from azure.identity import DefaultAzureCredential as SyncDefaultAzureCredential
 from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 from azure.mgmt.authorization.aio import AuthorizationManagementClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
@@ -72,6 +77,7 @@ class LocalAzure:
 
     control: EmulatorControl
     host_url: str
+    table_url: str = ""  # the app's table service (Azurite): the runs table
 
     def webhook(self, function: str = EVENT_FUNCTION) -> str:
         return f"{self.host_url}/runtime/webhooks/eventgrid?functionName={function}"
@@ -88,8 +94,52 @@ class LocalAzure:
     def delete(self, path: str, **params: str) -> requests.Response:
         return requests.delete(self.api(path), params=params, timeout=60)
 
-    def run_timer(self, function: str = "reconcile") -> requests.Response:
-        return requests.post(f"{self.host_url}/admin/functions/{function}", json={"input": ""}, timeout=120)
+    def run_timer(self) -> requests.Response:
+        """Fire the timer (it enqueues one message per landing zone) and wait for the run it started."""
+        return self.run_timer_and_wait()[0]
+
+    def sync_all(self, timeout: float = 180, **params: str) -> requests.Response:
+        """``POST /api/sync`` (202 with a status URL), then the run's status once every zone is done."""
+        started = self.post("sync", **params)
+        assert started.status_code == 202, started.text
+        return follow_run(started.headers["Location"], timeout)
+
+    def timer_runs(self) -> list[dict[str, Any]]:
+        """The runs the timer started, oldest first (the runs table, read as an operator would)."""
+        with (
+            SyncDefaultAzureCredential() as credential,
+            SyncTableClient(self.table_url, RUNS_TABLE, credential=credential) as table,
+        ):
+            try:
+                runs = [dict(entity) for entity in table.query_entities("RowKey eq 'run' and Trigger eq 'timer'")]
+            except ResourceNotFoundError:
+                return []
+        return sorted(runs, key=lambda run: run["CreatedAt"])
+
+    def run_timer_and_wait(self, timeout: float = 180) -> tuple[requests.Response, requests.Response | None]:
+        """Fire the timer; when it enqueued a run, also that run's final status (None otherwise)."""
+        before = {run["PartitionKey"] for run in self.timer_runs()}
+        fired = requests.post(f"{self.host_url}/admin/functions/reconcile", json={"input": ""}, timeout=120)
+        started = [run["PartitionKey"] for run in self.timer_runs() if run["PartitionKey"] not in before]
+        if fired.status_code != 202 or not started:
+            return fired, None
+        assert len(started) == 1, started
+        return fired, follow_run(self.api(f"sync/runs/{started[0]}"), timeout)
+
+
+RUNS_TABLE = "dpgovruns"
+
+
+def follow_run(status_url: str, timeout: float = 180) -> requests.Response:
+    """Poll a run's status URL (202 while running) until it answers otherwise; that answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = requests.get(status_url, timeout=60)
+        if response.status_code != 202:
+            return response
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the run did not finish within {timeout:.0f} s: {response.text}")
+        time.sleep(0.2)
 
 
 def subscription_name(subscription_id: str, schema: str = "EventGridSchema") -> str:
@@ -126,11 +176,11 @@ async def blank_azure(emulator: EmulatorEndpoints, app_environment: dict[str, st
 
 
 @pytest.fixture
-async def azure(blank_azure: EmulatorControl, host: HostEndpoints) -> LocalAzure:
+async def azure(blank_azure: EmulatorControl, host: HostEndpoints, app_environment: dict[str, str]) -> LocalAzure:
     """A blank local Azure with what the platform team has in place before dpgov runs, its events
     delivered to the local Functions host."""
     control = blank_azure
-    local = LocalAzure(control, host.url)
+    local = LocalAzure(control, host.url, app_environment["AzureWebJobsStorage__tableServiceUri"])
     subscribe_events(local)
     control.clear_requests()
     return local

@@ -26,7 +26,7 @@ from emulator.client import EmulatorControl, SeedResource, SeedResourceGroup, Se
 from emulator.host import HostEndpoints
 from emulator.process import EmulatorEndpoints
 from emulator.scenario import define_initiatives, prepare_directory
-from tests.integration.conftest import AMER, EMEA, TEAM_CLIENT_ID
+from tests.integration.conftest import AMER, EMEA, TEAM_CLIENT_ID, follow_run
 from tests.integration.support import governed
 
 KEY = "page-key-0123456789"
@@ -81,7 +81,9 @@ def estate(emulator: EmulatorEndpoints, app_environment: dict[str, str], host: H
     control.seed([SeedSubscription(EMEA, resource_groups=[orders])])
     control.seed_groups(EMEA, {FORECAST: {}, LEADS: {"team": "growth"}, "shared-network-rg": {"owner": "netops"}})
     control.seed_groups(AMER, {LEDGER: {"team": "ledger"}})
-    governed_now = requests.post(f"{host.url}/api/sync", timeout=300)
+    started = requests.post(f"{host.url}/api/sync", timeout=300)
+    assert started.status_code == 202, started.text
+    governed_now = follow_run(started.headers["Location"], timeout=300)
     assert governed_now.status_code == 200, governed_now.text
     asyncio.run(_team_sets_cost_centre(arm_endpoint, LEADS, "CC-9999"))
     control.seed_groups(EMEA, {RETURNS: {}})
@@ -246,6 +248,7 @@ def test_the_page_requests_only_the_app_and_sends_its_key_as_a_header(opened: Op
     calls = opened.requests[1:]
     assert [r.headers.get("x-functions-key") for r in calls] == [KEY, KEY]
     assert all("code=" not in r.url for r in calls), "the key travels as a header, never in a URL"
+    assert opened.page.url == f"{estate.host_url}/api/inventory", "and leaves the address bar once read"
 
 
 def test_the_page_is_served_with_a_policy_that_allows_only_the_app(estate: Estate) -> None:

@@ -40,13 +40,14 @@ async def test_dry_run_returns_the_plan_and_writes_nothing(azure: LocalAzure, ar
     azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-marketing-leads-rg": {}})
 
     one = azure.post(f"dataproducts/{EMEA}/dp-sales-orders-rg/sync", dryRun="true")
-    everything = azure.post("sync", dryRun="true")
+    everything = azure.sync_all(dryRun="true")
 
     assert one.status_code == 200
     assert one.json()["outcome"] == "planned"
     assert one.json()["plan"][0]["tags"] == dict(sorted(governed("sales", "orders").items()))
     assert everything.status_code == 200
-    assert everything.json()["summary"]["planned"] == 2
+    assert everything.json()["dry_run"] is True
+    assert everything.json()["report"]["summary"]["planned"] == 2
     assert azure.control.request_summary().writes == 0
     assert await tags_of(arm, "dp-sales-orders-rg") == {}
 
@@ -55,17 +56,17 @@ def test_sync_all_then_again_reports_a_compliant_estate_with_zero_writes(azure: 
     azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-sales-orders-dev-rg": {}, "misc-rg": {}})
     azure.control.seed_groups(AMER, {"dp-finance-ledger-rg": {}})
 
-    first = azure.post("sync")
+    first = azure.sync_all().json()["report"]
     azure.control.wait_for_deliveries_idle(timeout=30)  # the events of the app's own writes
     azure.control.clear_requests()
-    second = azure.post("sync")
+    second = azure.sync_all()
 
-    assert first.json()["summary"]["changed"] == 3
+    assert first["summary"]["changed"] == 3
     assert second.status_code == 200
-    assert second.json()["summary"]["compliant"] == 3
+    assert second.json()["report"]["summary"]["compliant"] == 3
     # misc-rg, and the visualization groups the app made: both landing zones', and the dedicated one
     # of each orders product (the config gives "orders" its own in every environment).
-    assert second.json()["summary"]["unclassified"] == 5
+    assert second.json()["report"]["summary"]["unclassified"] == 5
     summary = azure.control.request_summary()
     assert (summary.writes, summary.deletes, summary.purview_writes) == (0, 0, 0)
 

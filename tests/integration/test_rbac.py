@@ -183,12 +183,12 @@ async def test_dry_run_writes_nothing_and_a_compliant_estate_writes_nothing(
 ) -> None:
     azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-sales-churn-dev-rg": {}})
 
-    planned = azure.post("sync", dryRun="true").json()
+    planned = azure.sync_all(dryRun="true").json()["report"]
     assert (azure.control.request_summary().writes, azure.control.request_summary().purview_writes) == (0, 0)
-    first = azure.post("sync")
+    first = azure.sync_all()
     azure.control.wait_for_deliveries_idle(timeout=30)  # the events of the app's own writes
     azure.control.clear_requests()
-    second = azure.post("sync")
+    second = azure.sync_all()
 
     kinds = {action["kind"] for group in planned["groups"] for action in group["plan"]}
     assert kinds == {
@@ -205,7 +205,7 @@ async def test_dry_run_writes_nothing_and_a_compliant_estate_writes_nothing(
         "create_product",
     }
     assert first.status_code == 200
-    assert second.json()["summary"]["compliant"] == 2
+    assert second.json()["report"]["summary"]["compliant"] == 2
     summary = azure.control.request_summary()
     assert (summary.writes, summary.deletes, summary.purview_writes, summary.catalog_writes) == (0, 0, 0, 0)
     assert await tags_of(arm, "dp-sales-orders-viz-rg") == governed("sales", "orders")

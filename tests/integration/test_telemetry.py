@@ -17,9 +17,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from emulator.client import EmulatorControl
-from functions import events, timer
-from functions_host.functions import make_timer_request
+from functions import events, queue
+from functions_host.queues import make_queue_message
 from shared.engine import EngineProvider
+from shared.fanout import messages
 from tests.integration.conftest import EMEA
 from tests.otel import Exported, find_strings, recording
 
@@ -32,7 +33,9 @@ EMAIL = "zq.mail@contoso-telemetry.example"
 NAME = "Zelda Quartermain"
 OBJECT_ID = "5e1da000-7e1e-4e7e-8e7e-00000000a11c"
 CLIENT_IP = "203.0.113.77"
-PERSONAL = (UPN, EMAIL, NAME, "Quartermain", OBJECT_ID, CLIENT_IP)
+# The config's owner values are e-mail addresses too: the tags written carry them, logs never do.
+OWNER_EMAILS = ("sales-data@contoso.com", "marketing-data@contoso.com", "finance-data@contoso.com")
+PERSONAL = (UPN, EMAIL, NAME, "Quartermain", OBJECT_ID, CLIENT_IP, *OWNER_EMAILS)
 OPERATION = "Microsoft.Resources/subscriptions/resourceGroups/write"
 
 Function = Callable[..., Awaitable[None]]
@@ -238,24 +241,30 @@ async def test_nothing_from_the_events_claims_or_authorization_is_in_any_span_me
     assert find_strings(exported.dump(), PERSONAL) == []
 
 
-async def test_the_timer_traces_each_landing_zone_and_counts_the_drift_it_repairs(
+async def test_a_timer_runs_zone_messages_trace_each_landing_zone_and_count_the_drift_they_repair(
     provider: EngineProvider, arm: ResourceManagementClient
 ) -> None:
     await governed_by_an_event(provider, arm)
     group = await arm.resource_groups.get(GROUP)
     await arm.resource_groups.update(GROUP, {"tags": {**(group.tags or {}), "CostCenter": "CC-9999"}})
-    reconcile = function(timer.blueprint(provider), "reconcile")
+    reconcile_zone = function(queue.blueprint(provider), "reconcile_zone")
+    run = messages(
+        "6d1c1d7e-0000-4000-8000-000000000001", ["lz-emea", "lz-amer"], dry_run=False, request_id=None, trigger="timer"
+    )
 
     with recording() as exported:
-        await reconcile(timer=make_timer_request())
+        for message in run:
+            await reconcile_zone(
+                message=make_queue_message(message.to_json().encode(), message_id="m", dequeue_count=1)
+            )
 
     spans = exported[0]
-    [estate] = spans.spans_named("dpgov.reconcile_all")
+    estates = spans.spans_named("dpgov.reconcile_all")
     zones = spans.spans_named("dpgov.reconcile_zone")
     [product] = [s for s in spans.spans_named("dpgov.reconcile") if (s.attributes or {}).get("dpgov.group") == SCOPE]
     [merge] = spans.spans_named("dpgov.tags.merge_tags")
-    assert estate.parent is None
-    assert (estate.attributes or {})["dpgov.trigger"] == "timer"
+    assert len(estates) == 2, "one reconcile_all per landing zone's message"
+    assert all(estate.parent is None and (estate.attributes or {})["dpgov.trigger"] == "timer" for estate in estates)
     assert sorted(str((z.attributes or {})["dpgov.landing_zone"]) for z in zones) == ["lz-amer", "lz-emea"]
     assert spans.ancestors(product) == ["dpgov.reconcile_zone", "dpgov.reconcile_all"]
     assert (product.attributes or {})["dpgov.outcome"] == "changed"

@@ -161,7 +161,12 @@ async def test_duplicate_events_change_nothing_and_a_compliant_estate_reads_page
     azure.control.clear_requests()
     assert azure.run_timer().status_code == 202
     assert catalog_requests(azure, "catalog-write") == []
-    assert sorted(catalog_requests(azure, "catalog-read")) == ["BusinessDomain_Enumerate", "DataProducts_List"]
+    # Per landing zone (each its own queue message): the governance domains; the one domain's products.
+    assert sorted(catalog_requests(azure, "catalog-read")) == [
+        "BusinessDomain_Enumerate",
+        "BusinessDomain_Enumerate",
+        "DataProducts_List",
+    ]
 
 
 def test_dry_run_plans_the_catalog_entry_and_writes_nothing(azure: LocalAzure) -> None:
