@@ -58,6 +58,13 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
         if isinstance(decision, Ignored):
             log.info("event %s (%s) acknowledged: %s", parsed.id, parsed.operation_name, decision.why)
             return
+        if decision.screened:
+            # A resource write cannot make its group a product: a group recently read and found not
+            # to be one (and unpinned) is acknowledged without reading it again.
+            why = await engine.reconciler.screen(decision.group)
+            if why is not None:
+                log.info("event %s (%s) acknowledged: %s", parsed.id, parsed.operation_name, why)
+                return
         log.info("event %s: reconciling %s (%s)", parsed.id, decision.group, decision.why)
         # The event id goes out as x-ms-client-request-id on every request of this reconcile, so
         # ARM's activity log and the events the app's writes raise point back at this log line.

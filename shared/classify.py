@@ -84,9 +84,16 @@ def _checked(
     return DataProduct(landing_zone=zone.name, domain=domain, product=product, environment=environment)
 
 
-def may_be_data_product(config: GovernanceConfig, group_name: str) -> bool:
-    """Whether an event about this group is worth a look, decided without reading Azure.
+def may_be_data_product(config: GovernanceConfig, zone: LandingZone, group_name: str) -> bool:
+    """Whether an event about this group is worth a look, decided from its name without reading Azure.
 
-    True when the name matches the pattern, or when tags can make any group a data product.
+    A visualization group never is. A name matching the pattern decides alone, tags or not: it is a
+    product when it names a configured domain and environment, and can never be one otherwise (tags
+    do not override a name). Any other name is worth a look only when tags can make a group a product.
     """
-    return config.recognition.use_tags or config.recognition.compiled().fullmatch(group_name) is not None
+    if is_visualization_group(config, zone, group_name):
+        return False
+    named = by_name(config, zone, group_name)
+    if named is not None:
+        return isinstance(named, DataProduct)
+    return config.recognition.use_tags

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.classify import is_visualization_group, may_be_data_product
+from shared.classify import by_name, is_visualization_group, may_be_data_product
 from shared.config import RESOURCE_GROUP_NAME_PATTERN, SUBSCRIPTION_ID_PATTERN, GovernanceConfig
 from shared.model import GroupRef
 
@@ -90,10 +90,18 @@ class ResourceEvent:
 
 @dataclass(frozen=True, slots=True)
 class ReconcileRequest:
-    """Look at this group now."""
+    """Look at this group now.
+
+    ``screened``: the event cannot have made the group a data product (a resource written or deleted
+    in it, a grant or assignment changed on it) and the group's name does not identify it, so only
+    its tags could: the caller may acknowledge the event without reading the group when it recently
+    read it and found it not to be one (``Reconciler.screen``). Events about the group itself (its
+    write, delete or tags) are never screened: they may have just made it a data product.
+    """
 
     group: GroupRef
     why: str
+    screened: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +153,17 @@ def route_event(
             )
         if event.caller_object_id == own_object_id.lower():
             return Ignored(f"{event.operation_name}: the app's own {what} write")
-        if not may_be_data_product(config, group_name):
+        if not may_be_data_product(config, zone, group_name):
             return Ignored(f"resource group {group_name} cannot be a data product")
-        return ReconcileRequest(ref, f"{what} changed by another identity: {event.operation_name}")
+        why = f"{what} changed by another identity: {event.operation_name}"
+        return ReconcileRequest(ref, why, screened=governed_write and by_name(config, zone, group_name) is None)
     if operation.startswith(IGNORED_OPERATION_PREFIXES):
         return Ignored(f"{event.operation_name}: a governance write like the app's own (timer repairs drift)")
     if not operation.endswith(("/write", "/delete")):
         return Ignored(f"operation {event.operation_name or '(none)'} is not a write or delete")
-    if not may_be_data_product(config, group_name):
+    if not may_be_data_product(config, zone, group_name):
         return Ignored(f"resource group {group_name} cannot be a data product")
-    return ReconcileRequest(ref, f"resource event {event.operation_name} in the group")
+    # Only tags could make this group a product, and this event did not change them. Screening needs
+    # the app's own object id: without it, tag changes are left to the timer, not seen as events.
+    screened = own_object_id is not None and by_name(config, zone, group_name) is None
+    return ReconcileRequest(ref, f"resource event {event.operation_name} in the group", screened=screened)

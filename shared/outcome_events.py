@@ -58,7 +58,8 @@ class OutcomeType(StrEnum):
     UNCLASSIFIED = "LandingZone.Unclassified"
 
 
-# Types whose id names the trigger: each is something a reconcile did.
+# Types whose id names the trigger: each is something a reconcile did. (Governed too: a product
+# whose group is deleted and made again is governed again, and must be announced again.)
 _DONE = frozenset({OutcomeType.GOVERNED, OutcomeType.DRIFT_REPAIRED, OutcomeType.RETIRED, OutcomeType.CONFLICT})
 # Outcomes of a product's reconcile that can carry an event (not a group gone or going meanwhile).
 _GOVERNING = frozenset({Outcome.CHANGED, Outcome.COMPLIANT, Outcome.FAILED})
@@ -119,11 +120,14 @@ def outcome_type(report: GroupReport) -> OutcomeType | None:
     if report.outcome not in _GOVERNING:
         return None
     statuses = {c.status for c in report.conditions}
-    if report.newly_governed:
+    # Something was done: a clean run's changes, or the actions that succeeded in a run where others
+    # failed (the failed conditions ride along in the data). A run whose every action failed did nothing.
+    did = report.outcome is Outcome.CHANGED or any(result.ok for result in report.results)
+    if report.newly_governed and (did or report.outcome is Outcome.COMPLIANT):
         return OutcomeType.GOVERNED
     if Status.CONFLICT in statuses:
         return OutcomeType.CONFLICT
-    if report.outcome is Outcome.CHANGED:
+    if did:
         return OutcomeType.DRIFT_REPAIRED
     if Status.BLOCKED in statuses:
         return OutcomeType.BLOCKED

@@ -310,15 +310,28 @@ def _detail(report: GroupReport) -> str:
     return report.reason or ""
 
 
+_NEEDS_A_LOOK = frozenset({Status.FAILED, Status.BLOCKED, Status.CONFLICT})
+
+
 def summarize(report: GroupReport) -> str:
-    """One log line's worth: the outcome, each aspect's status, and what changed or why not."""
-    statuses = ", ".join(f"{c.aspect}={c.status.value}" for c in report.conditions)
-    detail = _detail(report)
-    if not detail and report.plan:
-        detail = "; ".join(action.describe() for action in report.plan)
+    """One log line's worth: the outcome, each aspect's status and reason, the kinds of action run,
+    and the errors of the actions that failed.
+
+    Never an action's description, a condition's message or the group's unclassified reason: those
+    quote tag values (an owner's e-mail, whatever a team typed), and log lines are exported to
+    Application Insights. The report itself (HTTP, CLI) carries them for whoever asked.
+    """
+    statuses = ", ".join(
+        f"{c.aspect}={c.status.value}" + (f"/{c.reason}" if c.status in _NEEDS_A_LOOK else "")
+        for c in report.conditions
+    )
+    kinds = Counter(f"{action.aspect}.{action.to_dict().get('kind', '?')}" for action in report.plan)
+    failed = [f"{result.action.key}: {result.error}" for result in report.results if not result.ok]
     parts = [report.outcome.value]
     if statuses:
         parts.append(f"[{statuses}]")
-    if detail:
-        parts.append(f"({detail})")
+    if kinds:
+        parts.append("(" + ", ".join(f"{kind} x{n}" if n > 1 else kind for kind, n in sorted(kinds.items())) + ")")
+    if failed:
+        parts.append("failed: " + "; ".join(failed))
     return " ".join(parts)

@@ -66,6 +66,7 @@ OUTCOME: Final = "dpgov.outcome"
 DRY_RUN: Final = "dpgov.dry_run"
 RECONCILE_ID: Final = "dpgov.reconcile_id"  # the event id, or the HTTP call's or timer run's id: x-ms-client-request-id
 PLANNED_ACTIONS: Final = "dpgov.actions"
+OUTCOME_EVENTS: Final = "dpgov.outcome_events"
 GROUPS: Final = "dpgov.groups"
 ASPECT: Final = "dpgov.aspect"
 ACTION_KIND: Final = "dpgov.action.kind"
@@ -92,6 +93,9 @@ _drift = _meter.create_counter(
 )
 _conflicts = _meter.create_counter(
     CONFLICTS, unit="{conflict}", description="Conflicts found, such as a retag against the pinned identity"
+)
+_outcome_events = _meter.create_counter(
+    OUTCOME_EVENTS, unit="{event}", description="Outcome events, by result: published, failed or repeated (skipped)"
 )
 _event_to_governed = _meter.create_histogram(
     EVENT_TO_GOVERNED,
@@ -290,6 +294,13 @@ def applying(action: Action) -> Iterator[Callable[[ActionResult], ActionResult]]
         run.last_action_done = time.time()
     for result in results:
         _actions.add(1, {**attributes_without_key(attributes), ACTION_RESULT: action_result(result)})
+
+
+def outcome_events_counted(*, published: int, failed: int, repeated: int) -> None:
+    """The outcome publisher's tally, as a metric an alert can watch (``failed`` above zero)."""
+    for result, count in (("published", published), ("failed", failed), ("repeated", repeated)):
+        if count:
+            _outcome_events.add(count, {"dpgov.result": result})
 
 
 def action_skipped(action: Action) -> None:

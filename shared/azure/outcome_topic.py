@@ -16,6 +16,7 @@ instance, or this one after a restart, sends the same ids again, and consumers d
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime
 import logging
@@ -27,6 +28,7 @@ from azure.core.messaging import CloudEvent
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.eventgrid.aio import EventGridPublisherClient
 
+from shared import telemetry
 from shared.errors import describe, is_azure_error
 from shared.outcome_events import OutcomeEvent, batches, outcome_events
 from shared.report import GroupReport
@@ -36,6 +38,7 @@ log = logging.getLogger("dpgov.outcomes")
 RETRY_TOTAL = 3
 RETRY_BACKOFF_FACTOR = 0.5
 RETRY_BACKOFF_MAX = 4.0
+PUBLISH_DEADLINE_SECONDS = 15.0  # all of a run's events, retries included: governance is not kept waiting
 REMEMBERED_IDS = 10_000
 
 
@@ -60,6 +63,9 @@ class PublishedIds:
 
     def __contains__(self, event_id: object) -> bool:
         return event_id in self._ids
+
+    def discard(self, event_id: str) -> None:
+        self._ids.pop(event_id, None)
 
     def add(self, event_id: str) -> None:
         self._ids[event_id] = None
@@ -109,31 +115,48 @@ class OutcomePublisher:
         return self._stats
 
     async def publish(self, reports: Sequence[GroupReport], *, trigger: str) -> None:
-        due = outcome_events(reports, trigger=trigger, now=self._clock())
+        """Never raises and never waits past ``PUBLISH_DEADLINE_SECONDS``: governance is already done."""
+        try:
+            due = outcome_events(reports, trigger=trigger, now=self._clock())
+        except Exception:
+            log.exception("building the outcome events of a reconcile failed; none published")
+            self._count(failed=1)
+            return
         events = [event for event in due if event.id not in self._sent]
         if len(events) < len(due):
             self._count(repeated=len(due) - len(events))
-        for batch in batches(events):
-            await self._send(batch)
+        for event in events:
+            self._sent.add(event.id)  # reserved before the send: a concurrent run skips it
+        handled: set[str] = set()  # sent, or counted as failed
+        try:
+            async with asyncio.timeout(PUBLISH_DEADLINE_SECONDS):
+                for batch in batches(events):
+                    await self._send(batch)
+                    handled.update(event.id for event in batch)
+        except TimeoutError:
+            unsent = [event for event in events if event.id not in handled]
+            self._fail(unsent, f"no answer within {PUBLISH_DEADLINE_SECONDS:.0f} s")
 
     async def _send(self, batch: Sequence[OutcomeEvent]) -> None:
         try:
             await self._client.send([cloud_event(event) for event in batch])
         except Exception as error:
             if not is_azure_error(error):
-                raise  # a bug, not the topic's answer
-            ids = ", ".join(f"{event.type.value} {event.id}" for event in batch)
-            log.error(
-                "publishing %d outcome event(s) failed, not retried further: %s; %s", len(batch), describe(error), ids
-            )
-            self._count(failed=len(batch))
+                log.exception("publishing outcome events hit a bug")
+            self._fail(batch, describe(error))
             return
-        for event in batch:
-            self._sent.add(event.id)
         self._count(published=len(batch))
         log.info("published %s", ", ".join(f"{event.type.value} {event.id} {event.subject}" for event in batch))
 
+    def _fail(self, batch: Sequence[OutcomeEvent], why: str) -> None:
+        for event in batch:
+            self._sent.discard(event.id)  # not sent: a redelivered trigger may try again
+        ids = ", ".join(f"{event.type.value} {event.id}" for event in batch)
+        log.error("publishing %d outcome event(s) failed, not retried further: %s; %s", len(batch), why, ids)
+        self._count(failed=len(batch))
+
     def _count(self, *, published: int = 0, failed: int = 0, repeated: int = 0) -> None:
+        telemetry.outcome_events_counted(published=published, failed=failed, repeated=repeated)
         stats = self._stats
         self._stats = OutcomeStats(stats.published + published, stats.failed + failed, stats.repeated + repeated)
 

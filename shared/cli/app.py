@@ -402,6 +402,16 @@ def apply(
                     terminal.lines(shown, to_stderr=True)
                 if not typer.confirm(f"Apply these {plural(planned.changes, 'action')}?", err=True):
                     return _refuse(terminal, planned, "Apply cancelled; nothing was changed.")
+                # Azure may have moved while the operator read: apply only what was shown.
+                async with progress(terminal.err, "checking the plan"):
+                    again = await selection.reconcile(engine, dry_run=True)
+                if _action_keys(again.reports) != _action_keys(planned.reports):
+                    return _refuse(
+                        terminal,
+                        planned,
+                        "The plan changed while waiting for confirmation; nothing was applied. "
+                        "Run dpgov apply again to see the new plan.",
+                    )
             async with progress(terminal.err, "applying"):
                 applied = await selection.reconcile(engine, dry_run=False)
         if terminal.json:
@@ -412,6 +422,10 @@ def apply(
         return 1 if selection.errors(applied.reports) else 0
 
     _run(terminal, work)
+
+
+def _action_keys(reports: Sequence[GroupReport]) -> frozenset[str]:
+    return frozenset(action.key for report in reports for action in report.plan)
 
 
 def _refuse(terminal: Terminal, planned: Run, message: str) -> int:

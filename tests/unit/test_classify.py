@@ -49,8 +49,18 @@ def test_without_tag_recognition_only_names_count(config: GovernanceConfig) -> N
     strict = config.model_copy(update={"recognition": config.recognition.model_copy(update={"use_tags": False})})
     tags = {"DataDomain": "sales", "DataProduct": "orders"}
     assert isinstance(classify(strict, strict.landing_zones[0], "team-x", tags), Unclassified)
-    assert not may_be_data_product(strict, "team-x")
-    assert may_be_data_product(strict, "dp-sales-orders-rg")
+    assert not may_be_data_product(strict, strict.landing_zones[0], "team-x")
+    assert may_be_data_product(strict, strict.landing_zones[0], "dp-sales-orders-rg")
+
+
+def test_a_name_matching_the_pattern_decides_alone_even_with_tag_recognition(config: GovernanceConfig) -> None:
+    zone = config.landing_zones[0]
+
+    assert config.recognition.use_tags
+    assert may_be_data_product(config, zone, "dp-sales-orders-rg")
+    assert not may_be_data_product(config, zone, "dp-hr-payroll-rg"), "hr is not a configured domain"
+    assert not may_be_data_product(config, zone, zone.visualization_resource_group)
+    assert may_be_data_product(config, zone, "team-x"), "its tags may make it one"
 
 
 def test_an_environment_outside_the_config_is_not_governed(config: GovernanceConfig) -> None:

@@ -191,3 +191,59 @@ def test_the_apps_own_grants_and_policy_assignments_are_acknowledged_by_object_i
 ) -> None:
     decision = route_event(config, assignment_event(operation, APP), own_object_id=APP)
     assert decision == Ignored(f"{operation}: the app's own {what} write")
+
+
+def test_a_name_that_rules_a_group_out_is_ignored_even_with_tag_recognition(config: GovernanceConfig) -> None:
+    uri = f"/subscriptions/{SUB}/resourceGroups/dp-hr-payroll-rg/providers/Microsoft.Storage/storageAccounts/st"
+
+    assert config.recognition.use_tags
+    assert route_event(config, event("Microsoft.Storage/storageAccounts/write", uri), own_object_id=APP) == Ignored(
+        "resource group dp-hr-payroll-rg cannot be a data product"
+    )
+
+
+@pytest.mark.parametrize(
+    ("operation", "uri", "own", "screened"),
+    [
+        ("Microsoft.Storage/storageAccounts/write", "team-x/providers/Microsoft.Storage/storageAccounts/st", APP, True),
+        (
+            "Microsoft.Storage/storageAccounts/delete",
+            "team-x/providers/Microsoft.Storage/storageAccounts/st",
+            APP,
+            True,
+        ),
+        (
+            "Microsoft.Storage/storageAccounts/write",
+            "team-x/providers/Microsoft.Storage/storageAccounts/st",
+            None,
+            False,
+        ),
+        (
+            "Microsoft.Storage/storageAccounts/write",
+            "dp-sales-orders-rg/providers/Microsoft.Storage/storageAccounts/st",
+            APP,
+            False,
+        ),
+        ("Microsoft.Resources/subscriptions/resourceGroups/write", "team-x", APP, False),
+    ],
+)
+def test_only_resource_writes_in_groups_only_tags_could_make_products_are_screened(
+    config: GovernanceConfig, operation: str, uri: str, own: str | None, screened: bool
+) -> None:
+    """A resource write cannot change the group's tags; its own write, delete or tags change can."""
+    decision = route_event(config, event(operation, f"/subscriptions/{SUB}/resourceGroups/{uri}"), own_object_id=own)
+
+    assert isinstance(decision, ReconcileRequest)
+    assert decision.screened is screened
+
+
+def test_a_tag_change_on_a_group_only_tags_could_make_a_product_is_never_screened(config: GovernanceConfig) -> None:
+    uri = f"/subscriptions/{SUB}/resourceGroups/team-x/providers/Microsoft.Resources/tags/default"
+    data = {"operationName": "Microsoft.Resources/tags/write", "resourceUri": uri, "claims": {OID: TEAM}}
+    tagged = ResourceEvent.from_fields(
+        id="e1", event_type="Microsoft.Resources.ResourceWriteSuccess", subject=uri, data=data
+    )
+
+    assert route_event(config, tagged, own_object_id=APP) == ReconcileRequest(
+        GroupRef(SUB, "team-x"), "tag changed by another identity: Microsoft.Resources/tags/write", screened=False
+    )

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.aspects.base import Finding, FindingKind
+from shared.aspects.base import Disposition, Finding, FindingKind
 from shared.aspects.tags import MergeTags, TagsAspect
 from shared.classify import Unclassified
 from shared.config import GovernanceConfig
@@ -25,7 +25,7 @@ from shared.model import DataProduct, GroupRef
 from shared.outcome_events import NAMESPACE, OutcomeType, batches, event_id, outcome_events, outcome_type
 from shared.plan import Plan
 from shared.reconciler import Reconciler
-from shared.report import Condition, GroupReport, Outcome, Status
+from shared.report import ActionResult, Condition, GroupReport, Outcome, Status
 from tests.unit.fakes import EMEA, MemoryInventory, MemoryLedger
 
 ORDERS = GroupRef(EMEA, "dp-sales-orders-rg")
@@ -285,3 +285,21 @@ async def test_each_run_is_handed_to_the_sink_once_with_its_trigger(config: Gove
     assert sink.calls[1] == (estate.groups, "5e1f0000-0000-4000-8000-000000000002")
     assert [outcome_type(r) for r in sink.calls[0][0]] == [OutcomeType.GOVERNED]
     assert len(sink.calls) == 2
+
+
+def test_a_run_that_did_something_before_failing_is_announced_and_one_that_did_nothing_is_not() -> None:
+    group = GroupRef(EMEA, "dp-sales-orders-rg")
+    tags = MergeTags(group, {"CostCenter": "CC-1"})
+    other = MergeTags(GroupRef(EMEA, "dp-sales-orders-viz-rg"), {"Owner": "team"})
+    identity = Identity(PRODUCT, "name", True)
+    done = ActionResult(tags)
+    refused = ActionResult(other, error="HTTP 403 AuthorizationFailed", disposition=Disposition.TERMINAL)
+
+    def report(*results: ActionResult, newly: bool) -> GroupReport:
+        plan = Plan(tuple(result.action for result in results))
+        return GroupReport(group, Outcome.FAILED, "lz-emea", identity, plan=plan, results=results, newly_governed=newly)
+
+    assert outcome_type(report(done, refused, newly=False)) is OutcomeType.DRIFT_REPAIRED
+    assert outcome_type(report(done, refused, newly=True)) is OutcomeType.GOVERNED
+    assert outcome_type(report(refused, newly=False)) is None
+    assert outcome_type(report(refused, newly=True)) is None

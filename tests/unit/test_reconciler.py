@@ -560,3 +560,209 @@ async def test_a_dry_run_is_never_answered_by_a_real_run(config: GovernanceConfi
 
     assert [(r.dry_run, r.outcome) for r in reports] == [(False, Outcome.CHANGED), (True, Outcome.PLANNED)]
     assert inventory.gets == 2
+
+
+# -- coalescing: leading and trailing edge ---------------------------------------------------------
+
+WINDOW = 0.05  # seconds; the trailing run cannot start before the test moves the clock past its time
+
+
+class Clock:
+    """A clock the test moves by hand: a trailing run starts only once the test says time has passed."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def windowed(config: GovernanceConfig, inventory: MemoryInventory, ledger: MemoryLedger, clock: Clock) -> Reconciler:
+    return Reconciler(config, inventory, ledger, [TagsAspect(config, inventory)], coalesce_window=WINDOW, clock=clock)
+
+
+async def requests_at(engine: Reconciler, clock: Clock, times: list[float], **kwargs: Any) -> list[asyncio.Future[Any]]:
+    """One request for ORDERS at each (fake) time, each registered before the next."""
+    pending: list[asyncio.Future[Any]] = []
+    for at in times:
+        clock.now = at
+        pending.append(asyncio.ensure_future(engine.reconcile_group(ORDERS, **kwargs)))
+        await asyncio.sleep(0)
+    return pending
+
+
+async def test_requests_in_the_window_after_a_run_share_one_trailing_run_once_the_group_is_quiet(
+    config: GovernanceConfig,
+) -> None:
+    inventory, clock = MemoryInventory({EMEA: {"dp-sales-orders-rg": {}}}), Clock()
+    engine = windowed(config, inventory, MemoryLedger(), clock)
+    first = await engine.reconcile_group(ORDERS)  # the leading edge: at once, at t=0
+    inventory.groups[ORDERS]["CostCenter"] = "CC-9999"  # drift right after it
+
+    burst = await requests_at(engine, clock, [0.01, 0.02, 0.03, 0.04])
+    await asyncio.sleep(4 * WINDOW)
+    waiting = (inventory.gets, [request.done() for request in burst])
+    clock.now = 0.04 + WINDOW  # the window after the burst's last request has passed
+    reports = await asyncio.gather(*burst)
+
+    assert first.outcome is Outcome.CHANGED
+    assert waiting == (1, [False] * 4), "the trailing run waits for the window after the last request"
+    assert inventory.gets == 2, "five requests, two runs"
+    assert all(report is reports[0] for report in reports), "the burst shares one report"
+    assert reports[0].outcome is Outcome.CHANGED
+    assert inventory.merges[-1] == (ORDERS, {"CostCenter": "CC-1001"})
+
+
+async def test_a_steady_stream_cannot_starve_the_trailing_run(config: GovernanceConfig) -> None:
+    inventory, clock = MemoryInventory({EMEA: {"dp-sales-orders-rg": {}}}), Clock()
+    engine = windowed(config, inventory, MemoryLedger(), clock)
+    await engine.reconcile_group(ORDERS)
+    stream = [round(0.01 + 0.04 * i, 2) for i in range(7)]  # 0.01 … 0.25: each within the window of the last
+
+    held = await requests_at(engine, clock, stream)
+    clock.now = 0.01 + 5 * WINDOW  # five windows after the trailing run's first request: the bound
+    async with asyncio.timeout(5):
+        shared = await asyncio.gather(*held)
+    (later,) = await requests_at(engine, clock, [0.27])  # the stream goes on
+    clock.now = 1.0
+    last = await later
+
+    assert all(report is shared[0] for report in shared)
+    assert last is not shared[0], "a request after the bounded run started shares the next one"
+    assert inventory.gets == 3
+
+
+async def test_a_request_after_the_window_is_a_leading_edge_again(config: GovernanceConfig) -> None:
+    inventory, clock = MemoryInventory({EMEA: {"dp-sales-orders-rg": {}}}), Clock()
+    engine = windowed(config, inventory, MemoryLedger(), clock)
+    await engine.reconcile_group(ORDERS)
+    clock.now = WINDOW
+
+    async with asyncio.timeout(5):  # the clock stands still: only a leading edge can finish
+        again = await engine.reconcile_group(ORDERS)
+
+    assert (inventory.gets, again.outcome) == (2, Outcome.COMPLIANT)
+
+
+async def test_every_request_sharing_a_failed_trailing_run_raises_for_redelivery(config: GovernanceConfig) -> None:
+    inventory, clock = GatedInventory({EMEA: {"dp-sales-orders-rg": {}}}), Clock()
+    engine = windowed(config, inventory, MemoryLedger(), clock)
+    first = asyncio.ensure_future(engine.reconcile_group(ORDERS))
+    await asyncio.sleep(0.01)
+    burst = await requests_at(engine, clock, [0.0, 0.0, 0.0])  # while the first run is held
+    inventory.fail_merge = arm_error(503, "ServiceUnavailable")
+    inventory.groups[ORDERS]["CostCenter"] = "CC-9999"
+
+    inventory.gate.set()
+    with pytest.raises(TransientFailure):
+        await first
+    clock.now = 1.0
+    outcomes = await asyncio.gather(*burst, return_exceptions=True)
+
+    assert [type(outcome) for outcome in outcomes] == [TransientFailure] * 3
+    assert inventory.gets == 2
+    reports = {id(outcome.reports[0]) for outcome in outcomes if isinstance(outcome, TransientFailure)}
+    assert len(reports) == 1, "one trailing run, its failure raised to each request that shared it"
+
+
+async def test_a_dry_run_in_a_real_runs_window_is_not_held_for_it(config: GovernanceConfig) -> None:
+    inventory, clock = MemoryInventory({EMEA: {"dp-sales-orders-rg": {}}}), Clock()
+    engine = windowed(config, inventory, MemoryLedger(), clock)
+    await engine.reconcile_group(ORDERS)
+    inventory.groups[ORDERS]["CostCenter"] = "CC-9999"
+
+    async with asyncio.timeout(5):  # the clock stands still: the dry run is its own leading edge
+        dry = await engine.reconcile_group(ORDERS, dry_run=True)
+
+    assert (dry.dry_run, dry.outcome, inventory.gets) == (True, Outcome.PLANNED, 2)
+    assert len(inventory.merges) == 1, "the first run wrote; the dry run wrote nothing"
+
+
+# -- screening: resource writes in groups recently found not to be products ------------------------
+
+SANDBOX = GroupRef(EMEA, "team-sandbox")
+
+
+async def test_a_group_read_and_found_not_a_product_is_screened_until_the_ttl_passes(config: GovernanceConfig) -> None:
+    inventory, clock = MemoryInventory({EMEA: {"team-sandbox": {"team": "x"}}}), Clock()
+    engine = windowed(config, inventory, MemoryLedger(), clock)
+    report = await engine.reconcile_group(SANDBOX)
+
+    clock.now = 59.0
+    within = await engine.screen(SANDBOX)
+    clock.now = 60.0
+    after = await engine.screen(SANDBOX)
+
+    assert report.outcome is Outcome.UNCLASSIFIED
+    assert within == (
+        "team-sandbox was read 59 s ago and is not a data product "
+        "(name does not match the data-product pattern and no domain/product tags); no pin"
+    )
+    assert after is None, "the TTL (60 s) passed: the next resource write reads the group again"
+    assert inventory.gets == 1
+
+
+async def test_a_group_never_read_is_not_screened(config: GovernanceConfig) -> None:
+    inventory = MemoryInventory({EMEA: {"team-sandbox": {}}})
+
+    assert await windowed(config, inventory, MemoryLedger(), Clock()).screen(SANDBOX) is None
+    assert inventory.gets == 0
+
+
+async def test_a_pin_written_since_the_read_is_never_screened(config: GovernanceConfig) -> None:
+    inventory, ledger, clock = MemoryInventory({EMEA: {"team-sandbox": {}}}), MemoryLedger(), Clock()
+    engine = windowed(config, inventory, ledger, clock)
+    await engine.reconcile_group(SANDBOX)
+    ledger.pin(SANDBOX, DataProduct("lz-emea", "sales", "sandbox", "prd"))  # another instance saw its tags
+
+    assert await engine.screen(SANDBOX) is None
+
+
+async def test_a_group_that_became_a_product_by_its_own_tags_event_is_not_screened(config: GovernanceConfig) -> None:
+    inventory, clock = MemoryInventory({EMEA: {"team-sandbox": {}}}), Clock()
+    engine = windowed(config, inventory, MemoryLedger(), clock)
+    await engine.reconcile_group(SANDBOX)
+    inventory.groups[SANDBOX].update({"DataDomain": "sales", "DataProduct": "sandbox"})
+    clock.now = 1.0  # the team's tag write event, after the window
+
+    governed = await engine.reconcile_group(SANDBOX)
+
+    assert governed.outcome is Outcome.CHANGED
+    assert await engine.screen(SANDBOX) is None
+
+
+async def test_screening_waits_for_a_read_in_flight_and_reads_nothing_itself(config: GovernanceConfig) -> None:
+    inventory, clock = GatedInventory({EMEA: {"team-sandbox": {}}}), Clock()
+    engine = windowed(config, inventory, MemoryLedger(), clock)
+    reading = asyncio.ensure_future(engine.reconcile_group(SANDBOX))
+    await asyncio.sleep(0.01)
+
+    screening = asyncio.ensure_future(engine.screen(SANDBOX))
+    await asyncio.sleep(0.01)
+    held = screening.done()
+    inventory.gate.set()
+    why, report = await asyncio.gather(screening, reading)
+
+    assert held is False
+    assert report.outcome is Outcome.UNCLASSIFIED
+    assert why == (
+        "team-sandbox was read 0 s ago and is not a data product "
+        "(name does not match the data-product pattern and no domain/product tags); no pin"
+    )
+    assert inventory.gets == 1
+
+
+async def test_screening_joins_a_trailing_run_still_to_start(config: GovernanceConfig) -> None:
+    inventory, clock = MemoryInventory({EMEA: {"team-sandbox": {}}}), Clock()
+    engine = windowed(config, inventory, MemoryLedger(), clock)
+    await engine.reconcile_group(SANDBOX)
+    clock.now = 0.01
+    group_write = asyncio.ensure_future(engine.reconcile_group(SANDBOX))  # its own write: may make it a product
+    await asyncio.sleep(0)
+
+    why = await engine.screen(SANDBOX)
+    clock.now = 1.0
+    await group_write
+
+    assert why is None, "the trailing run reads after this change anyway"
+    assert inventory.gets == 2
