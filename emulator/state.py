@@ -23,6 +23,7 @@ from .arm.faults import FaultInjector
 from .arm.lro import DeletionJobs
 from .arm.providers import build_registry
 from .arm.providers.purview import account_principals, place_home_account
+from .arm.providers.resourcegraph import GraphIndex
 from .arm.store import Store
 from .arm.throttling import Throttle
 from .eventgrid.publisher import EventGridPublisher
@@ -68,6 +69,7 @@ class Settings:
     purview_creating_gets: int = DEFAULT_PURVIEW_CREATING_GETS
     principal_replication_delay: float = DEFAULT_PRINCIPAL_REPLICATION_DELAY
     remediation_polls: int = DEFAULT_REMEDIATION_POLLS
+    resource_graph_lag: float = 0.0  # seconds Resource Graph's snapshot lags ARM; 0 = it answers live
 
 
 class EmulatorState:
@@ -95,6 +97,7 @@ class EmulatorState:
         self.faults = FaultInjector()
         self.throttle = Throttle()
         self.requests = RequestLog()
+        self.resource_graph = GraphIndex()
         self.deletions = DeletionJobs(self.store, self.publisher)
         self.access = self._access()
         # Set once Azurite serves (absent with --no-storage): reset empties it too.
@@ -123,6 +126,7 @@ class EmulatorState:
         self.faults = FaultInjector()
         self.throttle = Throttle()
         self.requests = RequestLog()
+        self.resource_graph = GraphIndex()
         self.deletions = DeletionJobs(self.store, self.publisher)
         self.access = self._access()
         if self.purview is not None:

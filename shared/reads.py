@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from shared.config import LandingZone
@@ -34,6 +34,16 @@ class Inventory(Protocol):
     async def list_role_assignments_at(self, scope: str) -> tuple[ObservedAssignment, ...]: ...
 
     def list_role_assignments(self, subscription_id: str) -> AsyncIterator[ObservedAssignment]: ...
+
+
+class GroupSnapshot(Protocol):
+    """Groups of many subscriptions from one index that lags ARM (``shared.azure.resource_graph``).
+
+    Good for finding groups, not for acting on them: a group created after the snapshot is missing,
+    and a group's tags may be stale.
+    """
+
+    def list_groups(self, subscription_ids: Sequence[str]) -> AsyncIterator[ObservedGroup]: ...
 
 
 class SingleFlight(Generic[T]):

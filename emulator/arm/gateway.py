@@ -33,9 +33,13 @@ __all__ = ["STATE_KEY", "handle_arm", "json_response"]
 
 REGION = "WESTEUROPE"
 _CLASSES: dict[str, RequestClass] = {"GET": "read", "HEAD": "read", "DELETE": "delete"}
+# POSTs that only read: a Resource Graph query is counted (and throttled) as a read.
+_READING_NAMESPACES = frozenset({"microsoft.resourcegraph"})
 
 
-def request_class(method: str) -> RequestClass:
+def request_class(method: str, target: ArmTarget | None = None) -> RequestClass:
+    if target is not None and target.namespace.casefold() in _READING_NAMESPACES:
+        return "read"
     return _CLASSES.get(method.upper(), "write")
 
 
@@ -90,7 +94,7 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
     started = time.monotonic()
     method = request.method.upper()
     target = parse_arm_path(request.path)
-    klass = request_class(method)
+    klass = request_class(method, target)
     subscription_id = _subscription_of(target)
     client_correlation = request.headers.get("x-ms-correlation-request-id")
     correlation_id = client_correlation or str(uuid.uuid4())

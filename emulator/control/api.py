@@ -154,6 +154,12 @@ async def put_settings(request: web.Request) -> web.StreamResponse:
         if not isinstance(polls, int) or isinstance(polls, bool) or polls < 0:
             raise BadControlRequest("'remediationPolls' must be a non-negative integer")
         state.settings.remediation_polls = polls
+    if "resourceGraphLag" in body:
+        lag = body["resourceGraphLag"]
+        if not isinstance(lag, int | float) or isinstance(lag, bool) or lag < 0:
+            raise BadControlRequest("'resourceGraphLag' must be a non-negative number (seconds)")
+        state.settings.resource_graph_lag = float(lag)
+        state.resource_graph.take_snapshot(state.store)  # what Resource Graph answers until it is lag old
     return _ok(_settings_json(state))
 
 
@@ -166,6 +172,7 @@ def _settings_json(state: EmulatorState) -> dict[str, Any]:
         "purviewCreatingGets": settings.purview_creating_gets,
         "principalReplicationDelay": settings.principal_replication_delay,
         "remediationPolls": settings.remediation_polls,
+        "resourceGraphLag": settings.resource_graph_lag,
     }
 
 

@@ -193,6 +193,10 @@ class EmulatorControl:
         """
         self._call("PUT", "/settings", {"principalReplicationDelay": seconds})
 
+    def set_resource_graph_lag(self, seconds: float) -> None:
+        """Resource Graph answers from a snapshot taken now, retaken once it is ``seconds`` old (0: live)."""
+        self._call("PUT", "/settings", {"resourceGraphLag": seconds})
+
     def set_remediation_polls(self, polls: int) -> None:
         """How many GETs find a new remediation ``Evaluating`` before one finds it ``Succeeded`` (default 1)."""
         self._call("PUT", "/settings", {"remediationPolls": polls})

@@ -22,6 +22,7 @@ from . import (
     machinelearningservices,
     policyinsights,
     purview,
+    resourcegraph,
     resources,
     sql,
     storage,
@@ -49,6 +50,7 @@ PROVIDERS: tuple[ResourceProvider, ...] = (
     purview.PROVIDER,
     authorization.PROVIDER,
     policyinsights.PROVIDER,
+    resourcegraph.PROVIDER,
 )
 
 

@@ -1,0 +1,477 @@
+"""``Microsoft.ResourceGraph``: the app's own Resource Graph queries, answered from the emulator's state.
+
+``POST /providers/Microsoft.ResourceGraph/resources`` takes ``{"subscriptions", "query", "options"}``
+and answers ``{"totalRecords", "count", "resultTruncated", "$skipToken"?, "data", "facets"}`` with
+``data`` as an object array (the only ``resultFormat`` served). One table is served,
+``resourcecontainers`` (subscriptions and resource groups, types lower-cased as Resource Graph returns
+them), and a small subset of KQL, which is all the app sends:
+
+- ``where COLUMN =~ 'text'`` / ``== 'text'`` / ``!= 'text'`` / ``!~ 'text'``, and ``where COLUMN in
+  ('a', 'b')`` / ``in~ (…)``, conditions joined with ``and``;
+- ``project COLUMN, …``;
+- ``order by COLUMN [asc|desc], …`` (``sort by`` too).
+
+Anything else (another table, operator or function, an unknown column) is refused with 400 and
+Resource Graph's error shape (``BadRequest`` with ``InvalidQuery`` in ``details``; the inner codes
+after that are the emulator's own). Paging: ``options.$top`` (at most 1,000; 100 by default),
+``options.$skip`` and ``options.$skipToken``; a response that stops short of ``totalRecords``
+carries ``$skipToken`` when the rows have an ``id`` to page on, and ``resultTruncated: "true"``
+without one otherwise, as Resource Graph does. Every answer carries the per-user quota headers
+``x-ms-user-quota-remaining`` (15 requests per 5-second window) and
+``x-ms-user-quota-resets-after`` (``hh:mm:ss``); the quota is enforced (429 ``RateLimiting``) only
+while the emulator's throttling is on.
+
+Lag: Resource Graph is fed from ARM's change notifications and lags it. With the
+``resourceGraphLag`` setting at 0 (the default) queries see the live state; above 0 they are
+answered from a snapshot that is retaken only when it is that many seconds old (setting the lag
+takes one at once), so a group created after the snapshot is not seen until then. Which rows a
+caller may read is not checked: every named subscription the emulator holds is answered.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..calls import ArmCall, ArmResponse, method_not_allowed
+from ..errors import ArmError
+from ..paths import ArmTarget
+from ..registry import ResourceProvider, ResourceType
+
+if TYPE_CHECKING:
+    from ...state import EmulatorState
+    from ..store import Store
+
+__all__ = ["API_VERSIONS", "PROVIDER", "GraphIndex", "QueryError", "parse_query", "run_query"]
+
+NAMESPACE = "Microsoft.ResourceGraph"
+# azure-mgmt-resourcegraph 8.0.1 sends 2021-03-01; 2022-10-01 is the newest stable version of the API.
+API_VERSIONS = ("2021-03-01", "2022-10-01")
+TABLE = "resourcecontainers"
+COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "tenantId",
+    "kind",
+    "location",
+    "resourceGroup",
+    "subscriptionId",
+    "managedBy",
+    "sku",
+    "plan",
+    "properties",
+    "tags",
+    "identity",
+    "zones",
+    "extendedLocation",
+)
+DEFAULT_TOP = 100
+MAX_TOP = 1000
+QUOTA = 15  # requests per user per window, Resource Graph's documented default
+QUOTA_WINDOW_SECONDS = 5.0
+
+
+class QueryError(ArmError):
+    """A request Resource Graph refuses: 400 ``BadRequest`` with the reason in ``details``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(400, "BadRequest", message)
+        self.detail_code = code
+        self.detail_message = message
+
+    def body(self) -> dict[str, Any]:
+        support = (
+            "Please provide below info when asking for support: timestamp = "
+            f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}, correlationId = {uuid.uuid4()}."
+        )
+        return {
+            "error": {
+                "code": "BadRequest",
+                "message": support,
+                "details": [
+                    {
+                        "code": "InvalidQuery",
+                        "message": "Query is invalid. Please refer to the documentation for the Azure Resource "
+                        "Graph service and fix the error before retrying.",
+                    },
+                    {"code": self.detail_code, "message": self.detail_message},
+                ],
+            }
+        }
+
+
+# -- the query subset --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Condition:
+    column: str
+    operator: str  # =~ == !~ != in in~
+    values: tuple[str, ...]
+
+    def matches(self, row: Mapping[str, Any]) -> bool:
+        value = row.get(self.column)
+        text = value if isinstance(value, str) else ""
+        if self.operator in ("=~", "!~", "in~"):
+            found = text.casefold() in {v.casefold() for v in self.values}
+        else:
+            found = text in self.values
+        return not found if self.operator in ("!=", "!~") else found
+
+
+@dataclass(frozen=True)
+class Query:
+    conditions: tuple[Condition, ...] = ()
+    projection: tuple[str, ...] = COLUMNS
+    order: tuple[tuple[str, bool], ...] = field(default=())  # (column, descending)
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<string>'[^']*'|\"[^\"]*\")|(?P<op>=~|==|!~|!=|in~|[(),])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+def _tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise QueryError("ParserFailure", f"Unexpected character at position {position}: {text[position:]!r}")
+        tokens.append(match.group("string") or match.group("op") or match.group("word"))
+        position = match.end()
+    return tokens
+
+
+def _split_pipes(query: str) -> list[str]:
+    """The query's operators, split on ``|`` outside string literals."""
+    parts: list[str] = []
+    current: list[str] = []
+    quote = ""
+    for char in query:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "|":
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    if quote:
+        raise QueryError("ParserFailure", "Unterminated string literal")
+    parts.append("".join(current))
+    return [part.strip() for part in parts]
+
+
+def _column(name: str) -> str:
+    for column in COLUMNS:
+        if column == name:
+            return column
+    raise _unresolved(name)
+
+
+def _unresolved(name: str) -> QueryError:
+    return QueryError("FailedToResolveScalarExpression", f"Failed to resolve scalar expression named '{name}'")
+
+
+def _string(token: str) -> str:
+    if len(token) < 2 or token[0] not in "'\"" or token[-1] != token[0]:
+        raise QueryError("ParserFailure", f"Expected a string literal, got '{token}'")
+    return token[1:-1]
+
+
+def _where(tokens: list[str]) -> tuple[Condition, ...]:
+    conditions: list[Condition] = []
+    index = 0
+    while True:
+        if index + 2 >= len(tokens):
+            raise QueryError("ParserFailure", "Incomplete 'where' condition")
+        column, operator = _column(tokens[index]), tokens[index + 1]
+        index += 2
+        if operator in ("=~", "==", "!~", "!="):
+            conditions.append(Condition(column, operator, (_string(tokens[index]),)))
+            index += 1
+        elif operator in ("in", "in~"):
+            if tokens[index] != "(":
+                raise QueryError("ParserFailure", f"Expected '(' after '{operator}'")
+            values: list[str] = []
+            index += 1
+            while index < len(tokens) and tokens[index] != ")":
+                values.append(_string(tokens[index]))
+                index += 1
+                if index < len(tokens) and tokens[index] == ",":
+                    index += 1
+            if index >= len(tokens) or not values:
+                raise QueryError("ParserFailure", f"Expected a list of string literals after '{operator}'")
+            conditions.append(Condition(column, operator, tuple(values)))
+            index += 1
+        else:
+            raise QueryError("UnsupportedOperator", f"The operator '{operator}' is not supported by the emulator")
+        if index == len(tokens):
+            return tuple(conditions)
+        if tokens[index] != "and":
+            raise QueryError("UnsupportedOperator", f"Expected 'and' or the end of 'where', got '{tokens[index]}'")
+        index += 1
+
+
+def _columns(tokens: list[str], what: str) -> list[list[str]]:
+    """Comma-separated groups of tokens (``project a, b`` or ``order by a desc, b``)."""
+    groups: list[list[str]] = [[]]
+    for token in tokens:
+        if token == ",":
+            groups.append([])
+        else:
+            groups[-1].append(token)
+    if any(not group for group in groups):
+        raise QueryError("ParserFailure", f"Expected a column list after '{what}'")
+    return groups
+
+
+def parse_query(text: str) -> Query:
+    """The query, if it is inside the subset the emulator serves; ``QueryError`` otherwise."""
+    stages = _split_pipes(text)
+    if stages[0].casefold() != TABLE:
+        raise QueryError("UnsupportedTable", f"The emulator serves only the '{TABLE}' table, not '{stages[0]}'")
+    query = Query()
+    for stage in stages[1:]:
+        if not stage:
+            raise QueryError("ParserFailure", "Empty query operator after '|'")
+        if stage.split()[0] not in ("where", "project", "order", "sort"):
+            raise QueryError(
+                "UnsupportedOperator", f"The query operator '{stage.split()[0]}' is not served by the emulator"
+            )
+        tokens = _tokens(stage)
+        head = tokens[0]
+        if head == "where":
+            conditions = _where(tokens[1:])
+            unknown = [c.column for c in conditions if c.column not in query.projection]
+            if unknown:
+                raise _unresolved(unknown[0])
+            query = Query(query.conditions + conditions, query.projection, query.order)
+        elif head == "project":
+            groups = _columns(tokens[1:], "project")
+            if any(len(group) != 1 for group in groups):
+                raise QueryError("UnsupportedOperator", "'project' takes plain column names in the emulator")
+            projection = tuple(_column(group[0]) for group in groups)
+            unknown = [column for column in projection if column not in query.projection]
+            if unknown:
+                raise _unresolved(unknown[0])
+            query = Query(query.conditions, projection, query.order)
+        elif head in ("order", "sort") and len(tokens) > 1 and tokens[1] == "by":
+            order: list[tuple[str, bool]] = []
+            for group in _columns(tokens[2:], f"{head} by"):
+                if len(group) > 2 or (len(group) == 2 and group[1] not in ("asc", "desc")):
+                    raise QueryError("ParserFailure", f"Expected 'asc' or 'desc' after '{group[0]}'")
+                column = _column(group[0])
+                if column not in query.projection:
+                    raise _unresolved(column)
+                order.append((column, len(group) == 1 or group[1] == "desc"))  # KQL sorts descending by default
+            query = Query(query.conditions, query.projection, tuple(order))
+        else:
+            raise QueryError("UnsupportedOperator", f"The query operator '{head}' is not supported by the emulator")
+    return query
+
+
+def run_query(query: Query, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows that match, projected and ordered (stably, as listed, when no order is given)."""
+    kept = [row for row in rows if all(condition.matches(row) for condition in query.conditions)]
+    matched = [{column: row.get(column) for column in query.projection} for row in kept]
+    for column, descending in reversed(query.order):
+        matched.sort(key=lambda row: str(row.get(column) or "").casefold(), reverse=descending)
+    return matched
+
+
+# -- rows, lag and quota -----------------------------------------------------------------------------
+
+
+def _rows(store: Store) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for subscription in store:
+        sub_id = subscription.subscription_id
+        base = {"tenantId": subscription.tenant_id, "kind": "", "sku": None, "plan": None, "identity": None}
+        base |= {"zones": None, "extendedLocation": None}
+        rows.append(
+            {
+                **base,
+                "id": f"/subscriptions/{sub_id}",
+                "name": sub_id,
+                "type": "microsoft.resources/subscriptions",
+                "location": "",
+                "resourceGroup": "",
+                "subscriptionId": sub_id,
+                "managedBy": "",
+                "properties": {"state": "Enabled"},
+                "tags": {},
+            }
+        )
+        for group in subscription.groups.values():
+            rows.append(
+                {
+                    **base,
+                    "id": group.id,
+                    "name": group.name,
+                    "type": "microsoft.resources/subscriptions/resourcegroups",
+                    "location": group.location,
+                    "resourceGroup": group.name,
+                    "subscriptionId": sub_id,
+                    "managedBy": group.managed_by or "",
+                    "properties": {"provisioningState": group.provisioning_state},
+                    "tags": copy.deepcopy(group.tags),
+                }
+            )
+    return rows
+
+
+class GraphIndex:
+    """What Resource Graph has indexed (live, or a lagging snapshot), and each caller's quota window."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._snapshot: list[dict[str, Any]] | None = None
+        self._taken = 0.0
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    def take_snapshot(self, store: Store) -> None:
+        self._snapshot, self._taken = _rows(store), self._clock()
+
+    def rows(self, store: Store, lag_seconds: float) -> list[dict[str, Any]]:
+        if lag_seconds <= 0:
+            return _rows(store)
+        if self._snapshot is None or self._clock() - self._taken >= lag_seconds:
+            self.take_snapshot(store)
+        assert self._snapshot is not None
+        return self._snapshot
+
+    def spend(self, caller: str, enforced: bool) -> tuple[int, float, bool]:
+        """One request of ``caller``'s quota: (remaining, seconds until the window resets, allowed)."""
+        now = self._clock()
+        started, used = self._windows.get(caller, (now, 0))
+        if now - started >= QUOTA_WINDOW_SECONDS:
+            started, used = now, 0
+        resets = QUOTA_WINDOW_SECONDS - (now - started)
+        if enforced and used >= QUOTA:
+            return 0, resets, False
+        used += 1
+        self._windows[caller] = (started, used)
+        return max(0, QUOTA - used), resets, True
+
+
+def _hms(seconds: float) -> str:
+    whole = max(0, int(seconds + 0.999))
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+# -- the request -------------------------------------------------------------------------------------
+
+
+def _int_option(options: Mapping[str, Any], name: str, default: int) -> int:
+    value = options.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise QueryError("InvalidRequestOptions", f"The option '{name}' must be a non-negative integer")
+    return value
+
+
+def _offset(token: Any) -> int:
+    if token is None:
+        return 0
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(str(token).encode("ascii")))
+        offset = decoded["offset"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise QueryError("InvalidSkipToken", "The skip token is invalid") from None
+    if not isinstance(offset, int) or offset < 0:
+        raise QueryError("InvalidSkipToken", "The skip token is invalid")
+    return offset
+
+
+def _skip_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode("ascii")).decode("ascii")
+
+
+def _subscriptions(body: Mapping[str, Any]) -> Sequence[str] | None:
+    given = body.get("subscriptions")
+    if given is None:
+        return None
+    if not isinstance(given, list) or not all(isinstance(s, str) for s in given):
+        raise QueryError("InvalidRequestContent", "'subscriptions' must be a list of subscription ids")
+    return given
+
+
+def _handle(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse:
+    del target
+    if call.method != "POST":
+        raise method_not_allowed(call, "POST")
+    remaining, resets, allowed = state.resource_graph.spend(call.context.caller.object_id, state.throttle.enabled)
+    quota = {"x-ms-user-quota-remaining": str(remaining), "x-ms-user-quota-resets-after": _hms(resets)}
+    if not allowed:
+        raise ArmError(
+            429,
+            "RateLimiting",
+            "Client application has been throttled and should not attempt to repeat the request until an amount "
+            "of time has elapsed. Please see https://aka.ms/resourcegraph-throttling for help.",
+            {**quota, "Retry-After": str(max(1, int(resets + 0.999)))},
+        )
+    try:
+        body = call.json_body()
+    except ArmError as error:
+        raise QueryError("InvalidRequestContent", error.message) from None
+    text = body.get("query")
+    if not isinstance(text, str) or not text.strip():
+        raise QueryError("InvalidRequestContent", "'query' is required")
+    options = body.get("options") or {}
+    if not isinstance(options, dict):
+        raise QueryError("InvalidRequestContent", "'options' must be an object")
+    result_format = options.get("resultFormat", "objectArray")
+    if result_format != "objectArray":
+        raise QueryError("UnsupportedResultFormat", f"resultFormat {result_format!r}: the emulator serves objectArray")
+    top = _int_option(options, "$top", DEFAULT_TOP)
+    if top < 1 or top > MAX_TOP:
+        raise QueryError("InvalidRequestOptions", f"The option '$top' must be between 1 and {MAX_TOP}")
+    skip = _int_option(options, "$skip", 0)
+    query = parse_query(text)
+    subscriptions = _subscriptions(body)
+    rows = state.resource_graph.rows(state.store, state.settings.resource_graph_lag)
+    if subscriptions is not None:
+        wanted = {s.casefold() for s in subscriptions}
+        rows = [row for row in rows if str(row["subscriptionId"]).casefold() in wanted]
+    matched = run_query(query, rows)
+    start = skip + _offset(options.get("$skipToken"))
+    page = matched[start : start + top]
+    more = start + len(page) < len(matched)
+    answer: dict[str, Any] = {
+        "totalRecords": len(matched),
+        "count": len(page),
+        "resultTruncated": "true" if more and "id" not in query.projection else "false",
+        "data": page,
+        "facets": [],
+    }
+    if more and "id" in query.projection:
+        answer["$skipToken"] = _skip_token(start + len(page))
+    return ArmResponse(200, answer, quota)
+
+
+PROVIDER = ResourceProvider(
+    NAMESPACE,
+    (
+        ResourceType(
+            "resources",
+            API_VERSIONS,
+            _handle,
+            item_scopes=frozenset(),
+            list_operations={"tenant": "Resources"},
+        ),
+    ),
+)
