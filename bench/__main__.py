@@ -17,7 +17,10 @@ from the platform's prerequisites (principals, the management group, the sales i
 4. the same estate with 10% retagged (the timer repairing drift);
 5. side by side: the same estate reconciled group by group, the shape bulk listing avoids;
 6. 400 retagged groups in one subscription with ARM's token buckets on: the rate gate keeps the
-   repair at the write bucket's refill rate.
+   repair at the write bucket's refill rate;
+7. the same repair split over 1, 2 and 4 app instances (separate processes, bench/instance.py, each
+   its own rate gate and a share of the groups) against one throttled emulator: 429s and failed
+   writes when instances share a subscription's bucket.
 """
 
 from __future__ import annotations

@@ -9,11 +9,15 @@ import json
 import logging
 import math
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import IO
 
 import requests
 from azure.identity.aio import DefaultAzureCredential
@@ -40,6 +44,7 @@ STORE_EVERY = 10  # every 10th product holds an ADLS Gen2 account (a data store 
 CATALOG_BURST = 300  # new products governed with the Unified Catalog on, its rate limit enforced
 CATALOG_LIMIT, CATALOG_WINDOW_SECONDS = 100, 20.0  # the Unified Catalog's documented rate limit
 SDK_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
+INSTANCE_COUNTS = (1, 2, 4)  # app instances (processes) sharing one subscription's ARM buckets
 Groups = dict[str, dict[str, dict[str, str]]]
 
 
@@ -388,7 +393,94 @@ def run(ca_dir: Path, latency_ms: float, group_count: int) -> list[Figures]:
         )
         control.set_throttling(False)
         control.set_latency(0)
+
+        # 8. The same repair split over 1, 2 and 4 app instances: separate processes, each with its own
+        # engine and rate gate, one identity, so they share the subscription's ARM buckets.
+        for count in INSTANCE_COUNTS:
+            seed(control, endpoints, retagged)  # a reset: full buckets again
+            reconcile_all()
+            drift(endpoints, retagged, every=1)
+            figures.append(several_instances(control, retagged, count, latency_ms))
     return figures
+
+
+def several_instances(control: EmulatorControl, groups: Groups, count: int, latency_ms: float) -> Figures:
+    """``count`` processes (bench/instance.py), each reconciling its share of ``groups``' zone, started
+    together once all are ready, with ARM throttling on; wall time until the last one's report."""
+    env = {k: v for k, v in os.environ.items() if k != "DPGOV_UNIFIED_CATALOG_ENDPOINT"}
+    with ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in range(count)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.instance", str(share), str(count)],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+            for share, log in enumerate(logs)
+        ]
+        for worker in workers:
+            stack.callback(worker.kill)
+
+        def crashed(worker: subprocess.Popen[str], log: IO[str]) -> RuntimeError:
+            worker.kill()
+            log.seek(0)
+            return RuntimeError(f"bench.instance exited {worker.wait()}:\n{log.read()[-4000:]}")
+
+        lines: list[str] = []
+        try:
+            for worker, log in zip(workers, logs, strict=True):
+                if worker.stdout is None or worker.stdout.readline().strip() != "ready":
+                    raise crashed(worker, log)
+            control.set_latency(latency_ms)
+            control.set_throttling(True)
+            control.clear_requests()
+            started = time.perf_counter()
+            for worker in workers:
+                if worker.stdin is not None:
+                    worker.stdin.write("go\n")
+                    worker.stdin.flush()
+            for worker in workers:
+                lines.append(worker.stdout.readline() if worker.stdout is not None else "")
+            wall_ms = (time.perf_counter() - started) * 1000
+            for worker, log, line in zip(workers, logs, lines, strict=True):
+                if worker.wait(timeout=60) != 0 or not line.strip():
+                    raise crashed(worker, log)
+        finally:
+            control.set_throttling(False)
+            control.set_latency(0)
+    results = [json.loads(line) for line in lines]
+    outcomes: dict[str, int] = {}
+    for result in results:
+        for outcome, number in result["counts"].items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + number
+    failed = [group for result in results for group in result["failed"]]
+    summary = control.request_summary()
+    throttled = sum(1 for entry in control.requests_log() if entry.status == 429)
+    writes = sum(len(by_name) for by_name in groups.values())
+    floor = max(0, writes - ARM_WRITE_BURST) / ARM_WRITE_REFILL_PER_SECOND
+    plural = "process" if count == 1 else "processes"
+    return Figures(
+        f"drift repair, {writes} retagged groups in one subscription, {count} {plural} (a share each), "
+        "ARM throttling on",
+        summary.reads,
+        summary.writes + summary.deletes,
+        summary.purview_reads,
+        summary.purview_writes + summary.purview_deletes,
+        summary.catalog_reads,
+        summary.catalog_writes + summary.catalog_deletes,
+        None,
+        summary.tokens,
+        summary.sequential_round_trips,
+        round(wall_ms, 1),
+        throttled,
+        f"failed writes: {len(failed)}; one identity, one bucket ({ARM_WRITE_BURST} + "
+        f"{ARM_WRITE_REFILL_PER_SECOND}/s): floor {floor:.0f} s" + (f"; {failed[:3]}" if failed else ""),
+        outcomes,
+    )
 
 
 def render(figures: list[Figures], latency_ms: float) -> str:

@@ -33,6 +33,19 @@ param eventSubscriptions bool = false
 param maxConcurrency int = 16
 
 @minValue(1)
+@description('DPGOV_MAX_WRITES_PER_SUBSCRIPTION: ARM write requests in flight per subscription per instance (4 instances × 2 ≈ the 10/s write refill).')
+param maxWritesPerSubscription int = 2
+
+@minValue(0)
+@maxValue(10000)
+@description('DPGOV_COALESCE_WINDOW_MS: events for one group within this window after a run share one trailing reconcile (0: none).')
+param coalesceWindowMs int = 1000
+
+@minValue(1)
+@description('DPGOV_RESOURCE_GRAPH_MIN_ZONES: a reconcile of at least this many landing zones lists their groups with one paged Resource Graph query.')
+param resourceGraphMinZones int = 10
+
+@minValue(1)
 @description('DPGOV_REQUEST_TIMEOUT_SECONDS: timeout of one Azure request.')
 param requestTimeoutSeconds int = 60
 
@@ -43,6 +56,16 @@ param ledgerTable string = 'dpgovledger'
 
 @description('DPGOV_RECONCILE_SCHEDULE: NCRONTAB (six fields) of the reconcile timer.')
 param reconcileSchedule string = '0 */30 * * * *'
+
+@minLength(3)
+@maxLength(56)
+@description('DPGOV_RECONCILE_QUEUE: the estate fan-out\'s queue (one message per landing zone); its poison queue is <name>-poison (both created here).')
+param reconcileQueue string = 'dpgov-reconcile'
+
+@minLength(3)
+@maxLength(63)
+@description('DPGOV_RUNS_TABLE: the estate fan-out\'s runs table (progress and zone reports; created here).')
+param runsTable string = 'dpgovruns'
 
 @description('Resource id of the Microsoft Purview account. Empty: the Purview aspect is off.')
 param purviewAccountResourceId string = ''
@@ -160,6 +183,8 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: deadLetterContainerName
     ledgerTable: ledgerTable
+    reconcileQueue: reconcileQueue
+    runsTable: runsTable
     skuName: storageSku
   }
 }
@@ -210,9 +235,14 @@ module api 'app/api.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     maxConcurrency: maxConcurrency
+    maxWritesPerSubscription: maxWritesPerSubscription
+    coalesceWindowMs: coalesceWindowMs
+    resourceGraphMinZones: resourceGraphMinZones
     requestTimeoutSeconds: requestTimeoutSeconds
     ledgerTable: ledgerTable
     reconcileSchedule: reconcileSchedule
+    reconcileQueue: reconcileQueue
+    runsTable: runsTable
     purviewAccountResourceId: purviewAccountResourceId
     unifiedCatalogEndpoint: unifiedCatalogEndpoint
     unifiedCatalogApiVersion: unifiedCatalogApiVersion
@@ -230,6 +260,8 @@ module appAccess 'app/app-access.bicep' = {
     operatorPrincipalId: principalId
     storageAccountName: storage.outputs.name
     ledgerTable: ledgerTable
+    reconcileQueue: reconcileQueue
+    runsTable: runsTable
     deadLetterContainerName: deadLetterContainerName
     applicationInsightsName: monitoring.outputs.name
   }

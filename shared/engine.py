@@ -29,8 +29,10 @@ from shared.azure.ledger_table import TableLedger, connect_table, require_storag
 from shared.azure.outcome_topic import OutcomePublisher, OutcomeStats
 from shared.azure.policies import PolicyAssignments
 from shared.azure.purview import PurviewClients
+from shared.azure.resource_graph import ResourceGraph
 from shared.azure.resource_groups import ResourceGroups
 from shared.azure.role_assignments import RoleAssignments
+from shared.azure.runs import RunQueue, RunStore, connect_queue
 from shared.azure.unified_catalog import UnifiedCatalogClient
 from shared.config import ConfigError, GovernanceConfig, load_config
 from shared.ledger import Ledger
@@ -47,6 +49,8 @@ class Engine:
     reconciler: Reconciler
     ledger: Ledger
     outcomes: OutcomePublisher | None = None  # DPGOV_OUTCOME_TOPIC_ENDPOINT set: the reconciler publishes here
+    runs: RunStore | None = None  # the estate fan-out: runs and their zones' reports (DPGOV_RUNS_TABLE)
+    queue: RunQueue | None = None  # the estate fan-out: one message per landing zone (DPGOV_RECONCILE_QUEUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +63,17 @@ class EngineClients:
     purview: PurviewClients | None = None
     catalog: UnifiedCatalogClient | None = None
     outcomes: OutcomePublisher | None = None
+    runs_table: TableClient | None = None
+    runs_credential: AsyncTokenCredential | None = None
+    queue: RunQueue | None = None
 
     async def close(self) -> None:
+        if self.queue is not None:
+            await self.queue.close()
+        if self.runs_table is not None:
+            await self.runs_table.close()
+        if self.runs_credential is not None:
+            await self.runs_credential.close()
         if self.outcomes is not None:
             await self.outcomes.close()
         if self.catalog is not None:
@@ -137,6 +150,17 @@ def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> 
     table, owned = connect_table(
         settings.storage, settings.ledger_table, credential=arm.credential, transport=arm.transport()
     )
+    runs_table, runs_credential = connect_table(
+        settings.storage, settings.runs_table, credential=arm.credential, transport=arm.transport()
+    )
+    queue = RunQueue(
+        connect_queue(
+            settings.storage,
+            settings.reconcile_queue,
+            credential=runs_credential or arm.credential,
+            transport=arm.transport(),
+        )
+    )
     inventory, aspects, purview = build_aspects(config, settings, arm)
     ledger = TableLedger(table)
     outcomes = (
@@ -147,10 +171,18 @@ def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> 
         else None
     )
     reconciler = Reconciler(
-        config, inventory, ledger, aspects, max_concurrency=settings.max_concurrency, outcomes=outcomes
+        config,
+        inventory,
+        ledger,
+        aspects,
+        max_concurrency=settings.max_concurrency,
+        outcomes=outcomes,
+        coalesce_window=settings.coalesce_window_ms / 1000,
+        resource_graph=ResourceGraph(arm),
+        resource_graph_min_zones=settings.resource_graph_min_zones,
     )
-    return Engine(settings, config, reconciler, ledger, outcomes), EngineClients(
-        arm, table, owned, purview.data_map, purview.catalog, outcomes
+    return Engine(settings, config, reconciler, ledger, outcomes, RunStore(runs_table), queue), EngineClients(
+        arm, table, owned, purview.data_map, purview.catalog, outcomes, runs_table, runs_credential, queue
     )
 
 

@@ -19,7 +19,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,18 +36,19 @@ from shared.aspects.base import (
     Target,
     ZoneView,
 )
-from shared.classify import Unclassified
+from shared.bursts import Coalescing, RecentGroups
+from shared.classify import Unclassified, by_name
 from shared.config import GovernanceConfig, LandingZone
 from shared.correlation import reconcile_id
 from shared.errors import describe, disposition, is_azure_error
 from shared.explain import Explanation, explain
 from shared.identity import Identity, resolve_identity
 from shared.ledger import Ledger, LedgerConflict, LedgerRecord, UnpinRefused, utc_now
-from shared.model import GroupRef, ObservedGroup, tag_value
+from shared.model import DataProduct, GroupRef, ObservedGroup, tag_value
 from shared.naming import visualization_owner
 from shared.outcome_events import NoOutcomes, OutcomeSink
 from shared.plan import Plan, combine
-from shared.reads import GroupReads, Inventory, SingleFlight, ZoneReads
+from shared.reads import GroupReads, GroupSnapshot, Inventory, SingleFlight, ZoneReads
 from shared.report import (
     ActionResult,
     Condition,
@@ -64,6 +65,7 @@ log = logging.getLogger("dpgov.reconciler")  # the app's loggers are dpgov.*: te
 
 Observed = object | BaseException  # an aspect's observation, or why it could not be made
 Shared = SingleFlight[tuple[ActionResult, object]]  # one bulk run's actions, by key
+Snapshot = asyncio.Task[dict[str, list[ObservedGroup]]]  # a bulk run's groups from Resource Graph, by subscription
 _LEDGER_ATTEMPTS = 3
 
 
@@ -95,6 +97,7 @@ class _ZoneRun:
     views: Mapping[str, asyncio.Task[ZoneView[Any]]]
     shared: Shared
     dry_run: bool
+    from_snapshot: bool = False  # groups listed by Resource Graph: confirmed from ARM before any write
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,15 @@ _RunKey = tuple[tuple[str, str], bool]
 """A group's key and whether the run is a dry run: the unit runs are coalesced on."""
 
 
+@dataclass(slots=True)
+class _Trailing:
+    """A trailing run still waiting to start, and when its first and latest requests arrived."""
+
+    first: float
+    last: float
+    run: asyncio.Future[GroupReport] | None = None
+
+
 class Reconciler:
     """Reconciles data-product resource groups against the governance config."""
 
@@ -122,6 +134,10 @@ class Reconciler:
         *,
         max_concurrency: int = 16,
         outcomes: OutcomeSink | None = None,
+        coalesce_window: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        resource_graph: GroupSnapshot | None = None,
+        resource_graph_min_zones: int = 10,
     ) -> None:
         names = [aspect.name for aspect in aspects]
         if len(set(names)) != len(names):
@@ -133,9 +149,16 @@ class Reconciler:
         self._by_name = {aspect.name: aspect for aspect in aspects}
         self._writes = WriteSlots(max_concurrency)
         self._running: dict[_RunKey, asyncio.Future[GroupReport]] = {}
-        self._follow_ups: dict[_RunKey, asyncio.Future[GroupReport]] = {}
+        self._trailing: dict[_RunKey, _Trailing] = {}
+        self._ended: dict[_RunKey, float] = {}  # when a group's last run ended, for one window
+        self._coalescing = Coalescing(coalesce_window)  # seconds
+        self._recent = RecentGroups()  # groups read and found not to be products (screening)
+        self._clock = clock
         # Told every finished reconcile, once per run (callers sharing a run share its events).
         self._outcomes: OutcomeSink = outcomes if outcomes is not None else NoOutcomes()
+        # A bulk run of at least this many landing zones lists their groups with one Resource Graph query.
+        self._graph = resource_graph
+        self._graph_min_zones = resource_graph_min_zones
 
     @property
     def aspects(self) -> tuple[str, ...]:
@@ -152,21 +175,57 @@ class Reconciler:
             reason = "subscription is not a configured landing zone"
             return GroupReport(ref, Outcome.UNKNOWN_LANDING_ZONE, reason=reason, dry_run=dry_run)
         key = (ref.key, dry_run)
-        # A reconcile of this group under way may have read Azure before this request's change:
-        # every request that arrives meanwhile shares one follow-up run, so a burst of events about
-        # one group costs at most two runs, one at a time, and none is lost. The follow-up is looked
-        # up first: it is the run to join even in the moment between the first run's end and its start.
-        run = self._follow_ups.get(key)
-        if run is None:
-            running = self._running.get(key)
-            if running is None:
-                run = self._start(key, zone, ref, dry_run=dry_run, request_id=request_id)
-            else:
-                run = self._follow(key, running, zone, ref, dry_run=dry_run, request_id=request_id)
+        # Leading and trailing edge (shared.bursts): the first request runs at once; a run under way
+        # may have read Azure before a later request's change, so every request that arrives while it
+        # runs, or within the window after a run ended, shares one trailing run, which starts when the
+        # group has been quiet for the window (bounded). A burst of events about one group costs at
+        # most two runs, one at a time, and none is lost. The trailing run is looked up first: it is
+        # the run to join even in the moment between the previous run's end and its own start.
+        now = self._clock()
+        trailing = self._trailing.get(key)
+        if trailing is not None and trailing.run is not None:
+            trailing.last = now
+            run = trailing.run
+        elif key in self._running or self._coalescing.trails(now, self._ended.get(key)):
+            run = self._trail(key, zone, ref, now, dry_run=dry_run, request_id=request_id)
+        else:
+            run = self._start(key, zone, ref, dry_run=dry_run, request_id=request_id)
         report = await asyncio.shield(run)
         if report.transient_failure:
             raise TransientFailure((report,))
         return report
+
+    async def screen(self, ref: GroupRef) -> str | None:
+        """Why an event that cannot make ``ref`` a data product (a resource write in it) needs no
+        reconcile, or None when it does.
+
+        It needs none when this instance read the group within ``RECENT_GROUP_TTL_SECONDS`` and found
+        it not to be a data product, and the ledger holds no pin for it (another instance may have
+        recognised it by its tags since). A reconcile of the group still to start is joined instead
+        (it reads after this change anyway); one in flight is waited for, and its finding decides.
+        """
+        key = (ref.key, False)
+        if key in self._trailing:
+            return None
+        running = self._running.get(key)
+        if running is not None:
+            await asyncio.wait({running})  # whatever its outcome; cancelling this wait leaves it running
+            if key in self._trailing:
+                return None
+        seen = self._recent.not_a_product(ref, self._clock())
+        if seen is None:
+            return None
+        try:
+            record = await self._ledger.get(ref)
+        except Exception as error:
+            if not is_azure_error(error):
+                raise
+            return None  # the reconcile reads the ledger again and decides what its failure means
+        if record is not None:
+            self._recent.forget(ref)
+            return None
+        age = self._clock() - seen.read_at
+        return f"{ref.name} was read {age:.0f} s ago and is not a data product ({seen.reason}); no pin"
 
     def _start(
         self, key: _RunKey, zone: LandingZone, ref: GroupRef, *, dry_run: bool, request_id: str | None
@@ -182,49 +241,76 @@ class Reconciler:
 
         task = asyncio.ensure_future(run())
         self._running[key] = task
-        task.add_done_callback(lambda done: self._forget(self._running, key, done))
+        task.add_done_callback(lambda done: self._finished(key, done))
         return task
 
-    def _follow(
+    def _finished(self, key: _RunKey, done: asyncio.Future[GroupReport]) -> None:
+        if self._running.get(key) is done:
+            del self._running[key]
+        if self._coalescing.window > 0:
+            ended = self._ended[key] = self._clock()
+            done.get_loop().call_later(self._coalescing.window, self._cooled, key, ended)
+
+    def _cooled(self, key: _RunKey, ended: float) -> None:
+        if self._ended.get(key) == ended:
+            del self._ended[key]
+
+    def _trail(
         self,
         key: _RunKey,
-        running: asyncio.Future[GroupReport],
         zone: LandingZone,
         ref: GroupRef,
+        now: float,
         *,
         dry_run: bool,
         request_id: str | None,
     ) -> asyncio.Future[GroupReport]:
+        trailing = _Trailing(first=now, last=now)
+
         async def after() -> GroupReport:
-            await asyncio.gather(running, return_exceptions=True)  # whatever its outcome
-            self._follow_ups.pop(key, None)
+            running = self._running.get(key)
+            if running is not None:
+                await asyncio.wait({running})  # whatever its outcome
+            while True:  # until the window after its latest request (bounded) has passed
+                wait = self._coalescing.start_at(trailing.first, trailing.last) - self._clock()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            del self._trailing[key]  # later requests start or trail the run this starts
             return await self._start(key, zone, ref, dry_run=dry_run, request_id=request_id)
 
-        follow_up = asyncio.ensure_future(after())
-        self._follow_ups[key] = follow_up
-        follow_up.add_done_callback(lambda done: self._forget(self._follow_ups, key, done))
-        return follow_up
+        trailing.run = asyncio.ensure_future(after())
+        self._trailing[key] = trailing
+        trailing.run.add_done_callback(lambda done: self._untrail(key, done))
+        return trailing.run
 
-    @staticmethod
-    def _forget(
-        runs: dict[_RunKey, asyncio.Future[GroupReport]], key: _RunKey, done: asyncio.Future[GroupReport]
-    ) -> None:
-        if runs.get(key) is done:
-            del runs[key]
+    def _untrail(self, key: _RunKey, done: asyncio.Future[GroupReport]) -> None:
+        trailing = self._trailing.get(key)
+        if trailing is not None and trailing.run is done:
+            del self._trailing[key]  # it failed before it started (a bug, or the loop closing)
 
     async def _reconcile_one(self, zone: LandingZone, ref: GroupRef, *, dry_run: bool) -> GroupReport:
         reads = GroupReads(self._inventory)
         identified: asyncio.Future[Subject] = asyncio.get_running_loop().create_future()
         target = Target(zone, ref, identified)
-        # One concurrent round: the group, its ledger record and every aspect's own reads.
+        # One concurrent round: the group, its ledger record and every aspect's own reads. A group its
+        # name does not identify (only its tags could, and most such groups are no product) is read
+        # with its ledger record first: its aspects observe only once that says it is a product.
         record_task = asyncio.create_task(self._ledger.get(ref))
-        observing = {a.name: asyncio.create_task(a.observe(target, reads)) for a in self._aspects}
+        observing: dict[str, asyncio.Task[Any]] = {}
+
+        def observe() -> None:
+            observing.update({a.name: asyncio.create_task(a.observe(target, reads)) for a in self._aspects})
+
+        if isinstance(by_name(self._config, zone, ref.name), DataProduct):
+            observe()
         try:
             try:
                 group = await reads.group(ref)
             except Exception as error:
                 return self._read_failed(zone, ref, "reading the resource group", error, dry_run)
             if group is None:
+                self._recent.forget(ref)
                 try:
                     record = await record_task
                 except Exception as error:
@@ -242,7 +328,11 @@ class Reconciler:
                 return self._read_failed(zone, ref, "reading the ledger", error, dry_run)
             identity = resolve_identity(self._config, zone, group, record)
             if isinstance(identity, Unclassified):
+                self._recent.record(ref, self._clock(), identity.reason)  # screens its resource writes
                 return await self._not_governed(zone, group, identity, reads, dry_run)
+            self._recent.forget(ref)
+            if not observing:
+                observe()
             subject = Subject(zone, group, identity, record)
             identified.set_result(subject)
             outcomes = await asyncio.gather(*observing.values(), return_exceptions=True)
@@ -290,6 +380,8 @@ class Reconciler:
 
         Subscriptions are listed concurrently, and each group is reconciled as soon as its page and
         the zone-wide lists its aspects need have arrived, so repairing drift overlaps with reading.
+        From ``resource_graph_min_zones`` landing zones on, the groups of all of them come from one
+        paged Resource Graph query instead (see ``_reconcile_listed`` for how its lag is handled).
         Azure failing for one landing zone or group is reported and the rest carry on; a bug cancels
         everything.
         """
@@ -297,23 +389,49 @@ class Reconciler:
         selected = zones if zones is not None else self._config.landing_zones
         estate: SingleFlight[Any] = SingleFlight()  # reads every landing zone shares (Purview's lists)
         with reconcile_id(request_id) as trigger, telemetry.reconcile_all(dry_run=dry_run) as traced:
+            snapshot = self._snapshot(selected)
             try:
                 async with asyncio.TaskGroup() as zone_tasks:
                     per_zone = [
-                        zone_tasks.create_task(self._reconcile_zone_traced(zone, estate, dry_run=dry_run))
+                        zone_tasks.create_task(self._reconcile_zone_traced(zone, estate, snapshot, dry_run=dry_run))
                         for zone in selected
                     ]
             finally:
+                if snapshot is not None:
+                    snapshot.cancel()
+                    await asyncio.gather(snapshot, return_exceptions=True)
                 await estate.close()
             reports = sorted((report for task in per_zone for report in task.result()), key=lambda r: r.group.key)
             await self._outcomes.publish(reports, trigger=trigger)
             return traced(EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000))
 
+    def _snapshot(self, zones: Sequence[LandingZone]) -> Snapshot | None:
+        """The Resource Graph query for the groups of all ``zones``, when there are enough of them."""
+        if self._graph is None or len(zones) < self._graph_min_zones:
+            return None
+        return asyncio.create_task(self._snapshot_groups(self._graph, zones))
+
+    @staticmethod
+    async def _snapshot_groups(graph: GroupSnapshot, zones: Sequence[LandingZone]) -> dict[str, list[ObservedGroup]]:
+        by_subscription: dict[str, list[ObservedGroup]] = {zone.subscription_id.lower(): [] for zone in zones}
+        async for group in graph.list_groups(list(dict.fromkeys(zone.subscription_id for zone in zones))):
+            by_subscription.setdefault(group.ref.subscription_id.lower(), []).append(group)
+        return by_subscription
+
+    async def _listing(self, zone: LandingZone, snapshot: Snapshot | None) -> AsyncIterator[ObservedGroup]:
+        """The zone's groups: its subscription's paged list, or its share of the Resource Graph query."""
+        if snapshot is None:
+            async for group in self._inventory.list_groups(zone.subscription_id):
+                yield group
+            return
+        for group in (await asyncio.shield(snapshot)).get(zone.subscription_id.lower(), []):
+            yield group
+
     async def _reconcile_zone_traced(
-        self, zone: LandingZone, estate: SingleFlight[Any], *, dry_run: bool
+        self, zone: LandingZone, estate: SingleFlight[Any], snapshot: Snapshot | None, *, dry_run: bool
     ) -> list[GroupReport]:
         with telemetry.reconcile_zone(zone.name, zone.subscription_id):
-            return await self._reconcile_zone(zone, estate, dry_run=dry_run)
+            return await self._reconcile_zone(zone, estate, snapshot, dry_run=dry_run)
 
     async def _traced(
         self, zone: LandingZone, ref: GroupRef, dry_run: bool, work: Callable[[], Awaitable[GroupReport]]
@@ -323,7 +441,7 @@ class Reconciler:
             return traced.finish(await work())
 
     async def _reconcile_zone(
-        self, zone: LandingZone, estate: SingleFlight[Any], *, dry_run: bool
+        self, zone: LandingZone, estate: SingleFlight[Any], snapshot: Snapshot | None = None, *, dry_run: bool
     ) -> list[GroupReport]:
         reads = ZoneReads(self._inventory, zone, estate)
         run = _ZoneRun(
@@ -333,13 +451,14 @@ class Reconciler:
             views={a.name: asyncio.create_task(a.observe_zone(zone, reads)) for a in self._aspects},
             shared=SingleFlight(),
             dry_run=dry_run,
+            from_snapshot=snapshot is not None,
         )
         tasks: list[asyncio.Task[GroupReport]] = []
         failure: list[GroupReport] = []
         try:
             async with asyncio.TaskGroup() as group_tasks:
                 try:
-                    async for group in self._inventory.list_groups(zone.subscription_id):
+                    async for group in self._listing(zone, snapshot):
                         reads.add(group)
                         listed = functools.partial(self._reconcile_listed, run, group)
                         tasks.append(group_tasks.create_task(self._traced(zone, group.ref, dry_run, listed)))
@@ -527,15 +646,53 @@ class Reconciler:
         if isinstance(identity, Unclassified):
             return await self._not_governed(zone, group, identity, run.reads, dry_run)
         subject = Subject(zone, group, identity, record)
+        observed = await self._observe_listed(run, subject)
+        if run.from_snapshot and self._would_write(subject, observed):
+            return await self._confirm_from_arm(run, group, record)
+        return await self._govern(subject, observed, dry_run=dry_run, shared=run.shared)
+
+    async def _observe_listed(self, run: _ZoneRun, subject: Subject) -> dict[str, Observed]:
+        """Every aspect's observation of a listed group, from the landing zone's bulk views."""
         identified: asyncio.Future[Subject] = asyncio.get_running_loop().create_future()
         identified.set_result(subject)
-        target = Target(zone, ref, identified)
+        target = Target(run.zone, subject.ref, identified)
 
         async def observe(view: asyncio.Task[ZoneView[Any]]) -> object:
             return await (await asyncio.shield(view)).get(target)
 
         outcomes = await asyncio.gather(*(observe(view) for view in run.views.values()), return_exceptions=True)
-        observed = dict(zip(run.views, outcomes, strict=True))
+        return dict(zip(run.views, outcomes, strict=True))
+
+    def _would_write(self, subject: Subject, observed: Mapping[str, Observed]) -> bool:
+        """Whether governing the group would write anything: an action, or its first ledger record."""
+        if subject.record is None:
+            return True
+        return any(
+            aspect.diff(aspect.desire(subject), seen).actions
+            for aspect in self._aspects
+            if not isinstance(seen := observed[aspect.name], BaseException)
+        )
+
+    async def _confirm_from_arm(self, run: _ZoneRun, listed: ObservedGroup, record: LedgerRecord | None) -> GroupReport:
+        """Resource Graph lags ARM, so a group it shows drifted is read from ARM (one GET) and
+        classified, observed and planned again from that read before anything is written."""
+        zone, ref, dry_run = run.zone, listed.ref, run.dry_run
+        try:
+            group = await self._inventory.get_group(ref)
+        except Exception as error:
+            return self._failed(zone, ref, "reading the resource group", error, dry_run)
+        if group is None:
+            if record is not None:
+                return await self._retire(zone, record, dry_run=dry_run)
+            return GroupReport(ref, Outcome.NOT_FOUND, zone.name, reason="resource group not found", dry_run=dry_run)
+        if group.deleting:
+            return _deleting(zone, ref, dry_run)
+        run.reads.add(group)  # the aspects observe ARM's answer from now on, not the snapshot's
+        identity = resolve_identity(self._config, zone, group, record)
+        if isinstance(identity, Unclassified):
+            return await self._not_governed(zone, group, identity, run.reads, dry_run)
+        subject = Subject(zone, group, identity, record)
+        observed = await self._observe_listed(run, subject)
         return await self._govern(subject, observed, dry_run=dry_run, shared=run.shared)
 
     async def _not_governed(

@@ -13,9 +13,17 @@ from shared.config import SUBSCRIPTION_ID_PATTERN, ConfigError
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_RECONCILE_SCHEDULE = "0 */30 * * * *"
 DEFAULT_LEDGER_TABLE = "dpgovledger"
+DEFAULT_RECONCILE_QUEUE = "dpgov-reconcile"
+DEFAULT_RUNS_TABLE = "dpgovruns"
+# ARM write requests per subscription in flight per instance: 4 instances * 2 / ~0.8 s per ARM write
+# ≈ the write bucket's 10/s refill (docs/architecture.md, "Performance model").
+DEFAULT_MAX_WRITES_PER_SUBSCRIPTION = 2
+# A reconcile of at least this many landing zones finds their groups with one paged Resource Graph query.
+DEFAULT_RESOURCE_GRAPH_MIN_ZONES = 10
 DEFAULT_UNIFIED_CATALOG_API_VERSION = "2026-03-20-preview"
 DEFAULT_UNIFIED_CATALOG_RATE_LIMIT = "100/20"
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+_QUEUE_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,7 @@ class StorageSettings:
     table_endpoint: str | None = None
     client_id: str | None = None
     connection_string: str | None = None
+    queue_endpoint: str | None = None  # AzureWebJobsStorage__queueServiceUri: the estate fan-out's queue
 
     @property
     def configured(self) -> bool:
@@ -43,9 +52,17 @@ class StorageSettings:
         account = (env.get(f"{prefix}__accountName") or "").strip()
         if not uri and account:
             uri = f"https://{account}.table.core.windows.net"
+        queue_uri = (env.get(f"{prefix}__queueServiceUri") or "").strip()
+        if not queue_uri and account:
+            queue_uri = f"https://{account}.queue.core.windows.net"
         client_id = (env.get(f"{prefix}__clientId") or "").strip() or None
         connection = (env.get(prefix) or "").strip() or None
-        return cls(table_endpoint=uri.rstrip("/") or None, client_id=client_id, connection_string=connection)
+        return cls(
+            table_endpoint=uri.rstrip("/") or None,
+            client_id=client_id,
+            connection_string=connection,
+            queue_endpoint=queue_uri.rstrip("/") or None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +182,15 @@ class Settings:
     governance_config: Path
     arm_endpoint: str = DEFAULT_ARM_ENDPOINT
     max_concurrency: int = 16
+    max_writes_per_subscription: int = DEFAULT_MAX_WRITES_PER_SUBSCRIPTION  # ARM writes in flight, per instance
+    coalesce_window_ms: int = 1000  # a group's trailing reconcile waits this long after its last event
+    resource_graph_min_zones: int = DEFAULT_RESOURCE_GRAPH_MIN_ZONES  # from this many zones, groups via Resource Graph
     request_timeout_seconds: float = 60.0
     identity_object_id: str | None = None  # the app's own principal: its tag writes raise events too
     storage: StorageSettings = StorageSettings()
     ledger_table: str = DEFAULT_LEDGER_TABLE
+    reconcile_queue: str = DEFAULT_RECONCILE_QUEUE  # one message per landing zone of a run (fan-out)
+    runs_table: str = DEFAULT_RUNS_TABLE  # a run's progress and its zones' reports
     purview: PurviewSettings | None = None
     unified_catalog: UnifiedCatalogSettings | None = None
     outcome_topic_endpoint: str | None = None  # the custom topic outcome events go to; None: none are published
@@ -181,10 +203,19 @@ class Settings:
             governance_config=Path(env.get("GOVERNANCE_CONFIG") or default_config),
             arm_endpoint=(env.get("DPGOV_ARM_ENDPOINT") or DEFAULT_ARM_ENDPOINT).rstrip("/"),
             max_concurrency=_positive_int(env, "DPGOV_MAX_CONCURRENCY", 16),
+            max_writes_per_subscription=_positive_int(
+                env, "DPGOV_MAX_WRITES_PER_SUBSCRIPTION", DEFAULT_MAX_WRITES_PER_SUBSCRIPTION
+            ),
+            coalesce_window_ms=_positive_int(env, "DPGOV_COALESCE_WINDOW_MS", 1000, minimum=0),
+            resource_graph_min_zones=_positive_int(
+                env, "DPGOV_RESOURCE_GRAPH_MIN_ZONES", DEFAULT_RESOURCE_GRAPH_MIN_ZONES
+            ),
             request_timeout_seconds=float(_positive_int(env, "DPGOV_REQUEST_TIMEOUT_SECONDS", 60)),
             identity_object_id=_object_id(env, "DPGOV_IDENTITY_OBJECT_ID"),
             storage=StorageSettings.from_environment(env),
             ledger_table=_table_name(env, "DPGOV_LEDGER_TABLE", DEFAULT_LEDGER_TABLE),
+            reconcile_queue=reconcile_queue(env),
+            runs_table=_table_name(env, "DPGOV_RUNS_TABLE", DEFAULT_RUNS_TABLE),
             purview=PurviewSettings.from_environment(env),
             unified_catalog=UnifiedCatalogSettings.from_environment(env),
             outcome_topic_endpoint=_https_url(env, "DPGOV_OUTCOME_TOPIC_ENDPOINT"),
@@ -195,6 +226,18 @@ def reconcile_schedule(environ: Mapping[str, str] | None = None) -> str:
     """The timer's NCRONTAB expression (six fields, seconds first); every 30 minutes by default."""
     env = os.environ if environ is None else environ
     return env.get("DPGOV_RECONCILE_SCHEDULE") or DEFAULT_RECONCILE_SCHEDULE
+
+
+def reconcile_queue(environ: Mapping[str, str] | None = None) -> str:
+    """The estate fan-out's queue (``DPGOV_RECONCILE_QUEUE``); its poison queue is ``<name>-poison``."""
+    env = os.environ if environ is None else environ
+    raw = (env.get("DPGOV_RECONCILE_QUEUE") or "").strip() or DEFAULT_RECONCILE_QUEUE
+    if not _QUEUE_NAME.fullmatch(raw) or len(raw) > 56:  # room for the "-poison" suffix
+        raise ConfigError(
+            f"app setting DPGOV_RECONCILE_QUEUE must be a queue name (3-56 lower-case letters, digits and single "
+            f"hyphens), got {raw!r}"
+        )
+    return raw
 
 
 def _https_url(env: Mapping[str, str], name: str) -> str | None:
@@ -225,14 +268,15 @@ def _table_name(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
+    kind = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"app setting {name} must be a positive integer, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"app setting {name} must be a positive integer, got {raw!r}")
+        raise ConfigError(f"app setting {name} must be {kind}, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"app setting {name} must be {kind}, got {raw!r}")
     return value

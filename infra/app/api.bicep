@@ -16,9 +16,14 @@ param applicationInsightsConnectionString string
 param maximumInstanceCount int
 param instanceMemoryMB int
 param maxConcurrency int
+param maxWritesPerSubscription int
+param coalesceWindowMs int
+param resourceGraphMinZones int
 param requestTimeoutSeconds int
 param ledgerTable string
 param reconcileSchedule string
+param reconcileQueue string
+param runsTable string
 param purviewAccountResourceId string
 param unifiedCatalogEndpoint string
 param unifiedCatalogApiVersion string
@@ -49,10 +54,15 @@ var appSettings = {
   // this deployment's landing zones and ABAC condition.
   DPGOV_ARM_ENDPOINT: environment().resourceManager
   DPGOV_MAX_CONCURRENCY: string(maxConcurrency)
+  DPGOV_MAX_WRITES_PER_SUBSCRIPTION: string(maxWritesPerSubscription)
+  DPGOV_COALESCE_WINDOW_MS: string(coalesceWindowMs)
+  DPGOV_RESOURCE_GRAPH_MIN_ZONES: string(resourceGraphMinZones)
   DPGOV_REQUEST_TIMEOUT_SECONDS: string(requestTimeoutSeconds)
   DPGOV_IDENTITY_OBJECT_ID: identityPrincipalId
   DPGOV_LEDGER_TABLE: ledgerTable
   DPGOV_RECONCILE_SCHEDULE: reconcileSchedule
+  DPGOV_RECONCILE_QUEUE: reconcileQueue
+  DPGOV_RUNS_TABLE: runsTable
   DPGOV_PURVIEW_ACCOUNT: purviewAccount
   DPGOV_PURVIEW_ENDPOINT: purviewEndpoint
   DPGOV_PURVIEW_SCAN_ENDPOINT: purviewScanEndpoint

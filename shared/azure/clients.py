@@ -21,10 +21,11 @@ from azure.mgmt.authorization.aio import AuthorizationManagementClient
 from azure.mgmt.policyinsights.aio import PolicyInsightsClient
 from azure.mgmt.resource.policy.aio import PolicyClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
+from azure.mgmt.resourcegraph.aio import ResourceGraphClient
 
 from shared.azure.request_id import ReconcileRequestIdPolicy
 from shared.azure.throttling import RateGates
-from shared.settings import Settings
+from shared.settings import DEFAULT_MAX_WRITES_PER_SUBSCRIPTION, Settings
 
 USER_AGENT = "dpgov/0.1"
 
@@ -95,13 +96,14 @@ class ArmClients:
         endpoint: str,
         session: aiohttp.ClientSession,
         timeout_seconds: float,
+        max_writes_per_subscription: int | None = DEFAULT_MAX_WRITES_PER_SUBSCRIPTION,
     ) -> None:
         self._credential = credential
         self._endpoint = endpoint
         self._timeout = timeout_seconds
         self._session = session
         self._clients: dict[tuple[object, str], _Closeable] = {}
-        self._rate_gates = RateGates()
+        self._rate_gates = RateGates(max_writes_per_subscription)  # this instance's; others keep their own
         self._owned: tuple[aiohttp.ClientSession, AsyncTokenCredential] | None = None
 
     @property
@@ -147,6 +149,22 @@ class ArmClients:
     def policy_insights(self, subscription_id: str) -> PolicyInsightsClient:
         return self._client(PolicyInsightsClient, subscription_id)
 
+    def resource_graph(self) -> ResourceGraphClient:
+        """The tenant-wide Resource Graph client. Resource Graph has its own per-user quota (its 429s
+        carry ``Retry-After``, which the SDK's retry honours), not ARM's subscription buckets, so the
+        ARM rate gate is not in its pipeline."""
+        key = (ResourceGraphClient, "")
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = ResourceGraphClient(
+                self._credential,
+                base_url=self._endpoint,
+                transport=self.transport(),
+                user_agent=USER_AGENT,
+                per_call_policies=[ReconcileRequestIdPolicy()],
+            )
+        return client  # type: ignore[return-value]  # keyed by its own type
+
     @classmethod
     def connect(cls, settings: Settings) -> ArmClients:
         """A credential, a session and (lazily) clients that this object owns; call from a coroutine.
@@ -161,6 +179,7 @@ class ArmClients:
             endpoint=settings.arm_endpoint,
             session=session,
             timeout_seconds=settings.request_timeout_seconds,
+            max_writes_per_subscription=settings.max_writes_per_subscription,
         )
         clients._owned = (session, credential)
         return clients

@@ -11,7 +11,17 @@ the retry policy (so it gates every attempt) and keeps one gate per (subscriptio
 - once the bucket is empty (the last count plus what ARM refilled since), requests are spaced at
   the refill rate;
 - a 429 closes the gate for its ``Retry-After``, for every request of that class, including those
-  already waiting, not only the one that was throttled.
+  already waiting, not only the one that was throttled;
+- at most ``max_writes`` write (and, separately, delete) requests per subscription are in the gate at
+  once, waiting or in flight (``DPGOV_MAX_WRITES_PER_SUBSCRIPTION``).
+
+The gate is per process: each instance keeps its own estimate, while ARM's bucket is shared by every
+instance with the same identity. The remaining-tokens header carries what the others spent, but
+not what they are about to send, so several instances can still overrun it together. They stay
+safe because each honours ``Retry-After`` for its whole class and reopens a little after it, at a
+random point (``RETRY_JITTER``), and spaces paced requests by a slightly random interval
+(``PACING_JITTER``): instances that saw the same 429 do not come back in lockstep. The per-subscription
+bound keeps a typical fan-out near the write refill (docs/architecture.md, "Performance model").
 
 So a large drift repair runs at close to the refill rate with few 429s, and a compliant estate
 (well inside the burst) never waits.
@@ -20,9 +30,12 @@ So a large drift repair runs at close to the refill rate with few 429s, and a co
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
@@ -30,6 +43,8 @@ from azure.core.rest import AsyncHttpResponse, HttpRequest
 
 REFILL_PER_SECOND = {"reads": 25.0, "writes": 10.0, "deletes": 10.0}
 BURST = {"reads": 250, "writes": 200, "deletes": 200}
+RETRY_JITTER = 0.5  # a 429 reopens its class after Retry-After * [1, 1.5)
+PACING_JITTER = 0.2  # paced requests are spaced 1/refill * [1, 1.2) apart
 _SUBSCRIPTION = re.compile(r"/subscriptions/([^/?]+)", re.IGNORECASE)
 
 
@@ -64,6 +79,17 @@ class _Gate:
     closed_until: float = 0.0
     next_slot: float = 0.0
     in_flight: int = 0
+    jitter: Callable[[], float] = field(default=random.random, repr=False)  # uniform in [0, 1)
+    slots: asyncio.Semaphore | None = field(default=None, repr=False)  # write-class: per subscription
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """One of the class's slots for this subscription while the request waits and runs (if bounded)."""
+        if self.slots is None:
+            yield
+            return
+        async with self.slots:
+            yield
 
     def available(self, now: float) -> float | None:
         """Tokens left now: the last report plus what ARM has refilled since, up to the burst."""
@@ -79,7 +105,7 @@ class _Gate:
             # Empty: go when ARM will have refilled a token for this request, one per refill interval.
             refilled = self.observed_at + (self.in_flight + 1 - self.remaining) / self.refill_per_second
             slot = max(self.next_slot, now + wait, refilled)
-            self.next_slot = slot + 1.0 / self.refill_per_second
+            self.next_slot = slot + (1.0 + PACING_JITTER * self.jitter()) / self.refill_per_second
             wait = slot - now
         return wait
 
@@ -88,7 +114,8 @@ class _Gate:
             self.remaining, self.observed_at = float(remaining), now
         if status == 429:
             self.remaining, self.observed_at = 0.0, now
-            self.closed_until = max(self.closed_until, now + (retry_after if retry_after is not None else 1.0))
+            pause = (retry_after if retry_after is not None else 1.0) * (1.0 + RETRY_JITTER * self.jitter())
+            self.closed_until = max(self.closed_until, now + pause)
 
 
 class RateGates:
@@ -98,8 +125,11 @@ class RateGates:
     one pipeline (``policy.next``), so each client gets its own ``ArmRateGate`` over these gates.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_writes: int | None = None, jitter: Callable[[], float] = random.random) -> None:
+        """``max_writes``: write (and delete) requests per subscription in the gate at once; None: unbounded."""
         self._gates: dict[tuple[str, str], _Gate] = {}
+        self._max_writes = max_writes
+        self._jitter = jitter
 
     def gate(self, request: HttpRequest) -> tuple[_Gate, str]:
         match = _SUBSCRIPTION.search(request.url)
@@ -107,7 +137,8 @@ class RateGates:
         key = (match.group(1).lower() if match else "", kind)
         gate = self._gates.get(key)
         if gate is None:
-            gate = self._gates[key] = _Gate(REFILL_PER_SECOND[kind], BURST[kind])
+            slots = asyncio.Semaphore(self._max_writes) if kind != "reads" and self._max_writes else None
+            gate = self._gates[key] = _Gate(REFILL_PER_SECOND[kind], BURST[kind], jitter=self._jitter, slots=slots)
         return gate, kind
 
     def policy(self) -> ArmRateGate:
@@ -127,15 +158,16 @@ class ArmRateGate(AsyncHTTPPolicy[HttpRequest, AsyncHttpResponse]):
 
     async def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
         gate, kind = self._gate(request.http_request)
-        wait = gate.delay(time.monotonic())
-        while wait > 0:
-            await asyncio.sleep(wait)
-            wait = gate.closed_until - time.monotonic()  # a 429 seen meanwhile holds this one too
-        gate.in_flight += 1
-        try:
-            response = await self.next.send(request)
-        finally:
-            gate.in_flight -= 1
+        async with gate.held():
+            wait = gate.delay(time.monotonic())
+            while wait > 0:
+                await asyncio.sleep(wait)
+                wait = gate.closed_until - time.monotonic()  # a 429 seen meanwhile holds this one too
+            gate.in_flight += 1
+            try:
+                response = await self.next.send(request)
+            finally:
+                gate.in_flight -= 1
         http = response.http_response
         raw_remaining = http.headers.get(f"x-ms-ratelimit-remaining-subscription-{kind}")
         remaining = int(raw_remaining) if raw_remaining and raw_remaining.isdigit() else None

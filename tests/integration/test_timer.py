@@ -48,21 +48,21 @@ def test_timer_on_a_compliant_estate_reads_one_list_per_subscription_and_kind_an
         "PolicyAssignments_List": 2,
     }, "one list per subscription and kind, never a read per group"
     assert summary.reads == 8
-    # Once per run for both landing zones: the account's collections and data sources (one page each);
-    # and the one domain with stewards (sales) has its collection's metadata policy read once for all
-    # its products.
-    assert summary.purview_reads == 3
+    # Once per landing zone (each zone is its own queue message, possibly on another instance): the
+    # account's collections and data sources (one page each); and the one domain with stewards (sales,
+    # in lz-emea only) has its collection's metadata policy read once for all its products.
+    assert summary.purview_reads == 5
     assert {op: n for op, n in summary.by_operation.items() if op.startswith(("Collections_", "DataSources_"))} == {
-        "Collections_ListCollections": 1,
-        "DataSources_ListAll": 1,
+        "Collections_ListCollections": 2,
+        "DataSources_ListAll": 2,
     }
-    # The Unified Catalog: its governance domains once, each domain's products once (one page each).
-    assert summary.catalog_reads == 3
-    assert summary.by_operation["BusinessDomain_Enumerate"] == 1
+    # The Unified Catalog, per landing zone: its governance domains, the zone's domain's products (one page each).
+    assert summary.catalog_reads == 4
+    assert summary.by_operation["BusinessDomain_Enumerate"] == 2
     assert summary.by_operation["DataProducts_List"] == 2
 
 
-async def test_timer_finishes_the_other_groups_then_raises_on_transient_failure(
+async def test_a_landing_zone_failing_transiently_is_retried_by_the_queue_until_the_estate_converges(
     azure: LocalAzure, arm: ResourceManagementClient
 ) -> None:
     from emulator.client import FaultRule
@@ -70,12 +70,16 @@ async def test_timer_finishes_the_other_groups_then_raises_on_transient_failure(
     azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}, "dp-sales-leads-rg": {}})
     azure.control.set_faults([FaultRule(status=503, rate=1.0, count=8, method="PATCH", path="dp-sales-orders-rg")])
 
-    response = azure.run_timer()
+    fired, done = azure.run_timer_and_wait()
 
-    assert response.status_code == 500, "raised, so the host's retry policy runs it again"
+    assert fired.status_code == 202, "the timer only enqueues"
+    assert done is not None
+    assert done.status_code == 200
+    zones = {zone["landing_zone"]: zone for zone in done.json()["landing_zones"]}
+    assert zones["lz-emea"]["state"] == "done"
+    assert zones["lz-emea"]["attempts"] > 1, "the zone's message raised and the host retried it"
+    assert zones["lz-amer"]["attempts"] == 1
     assert await tags_of(arm, "dp-sales-leads-rg") == governed("sales", "leads")
-    azure.control.clear_faults()
-    assert azure.run_timer().status_code == 202
     assert await tags_of(arm, "dp-sales-orders-rg") == governed("sales", "orders")
 
 
@@ -84,10 +88,10 @@ def test_drift_repair_beyond_the_write_burst_is_paced_not_failed(azure: LocalAzu
     azure.control.seed_groups(EMEA, {f"dp-finance-p{i:03d}-rg": {} for i in range(230)})
     azure.control.set_throttling(True)
 
-    response = azure.post("sync")
+    response = azure.sync_all()
 
     assert response.status_code == 200, response.text[:2000]
-    assert response.json()["summary"]["changed"] == 230
-    assert response.json()["summary"]["failed"] == 0
+    assert response.json()["report"]["summary"]["changed"] == 230
+    assert response.json()["report"]["summary"]["failed"] == 0
     throttled = [entry for entry in azure.control.requests_log() if entry.status == 429]
     assert len(throttled) <= 16, "the gate paces writes instead of letting each run into 429s"
