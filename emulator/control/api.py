@@ -126,39 +126,36 @@ async def put_latency(request: web.Request) -> web.StreamResponse:
     return _ok()
 
 
+def _count(body: dict[str, Any], name: str, *, minimum: int = 0) -> int:
+    value = body[name]
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else "a non-negative integer"
+        raise BadControlRequest(f"'{name}' must be {kind}")
+    return value
+
+
+def _seconds(body: dict[str, Any], name: str) -> float:
+    value = body[name]
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise BadControlRequest(f"'{name}' must be a non-negative number (seconds)")
+    return float(value)
+
+
 async def put_settings(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     body = await _json(request)
     if "pageSize" in body:
-        size = body["pageSize"]
-        if not isinstance(size, int) or size < 1:
-            raise BadControlRequest("'pageSize' must be a positive integer")
-        state.settings.page_size = size
+        state.settings.page_size = _count(body, "pageSize", minimum=1)
     if "lroRetryAfter" in body:
-        seconds = body["lroRetryAfter"]
-        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
-            raise BadControlRequest("'lroRetryAfter' must be a non-negative integer (seconds)")
-        state.settings.lro_retry_after = seconds
+        state.settings.lro_retry_after = _count(body, "lroRetryAfter")
     if "purviewCreatingGets" in body:
-        count = body["purviewCreatingGets"]
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise BadControlRequest("'purviewCreatingGets' must be a non-negative integer")
-        state.settings.purview_creating_gets = count
+        state.settings.purview_creating_gets = _count(body, "purviewCreatingGets")
     if "principalReplicationDelay" in body:
-        delay = body["principalReplicationDelay"]
-        if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
-            raise BadControlRequest("'principalReplicationDelay' must be a non-negative number (seconds)")
-        state.settings.principal_replication_delay = float(delay)
+        state.settings.principal_replication_delay = _seconds(body, "principalReplicationDelay")
     if "remediationPolls" in body:
-        polls = body["remediationPolls"]
-        if not isinstance(polls, int) or isinstance(polls, bool) or polls < 0:
-            raise BadControlRequest("'remediationPolls' must be a non-negative integer")
-        state.settings.remediation_polls = polls
+        state.settings.remediation_polls = _count(body, "remediationPolls")
     if "resourceGraphLag" in body:
-        lag = body["resourceGraphLag"]
-        if not isinstance(lag, int | float) or isinstance(lag, bool) or lag < 0:
-            raise BadControlRequest("'resourceGraphLag' must be a non-negative number (seconds)")
-        state.settings.resource_graph_lag = float(lag)
+        state.settings.resource_graph_lag = _seconds(body, "resourceGraphLag")
         state.resource_graph.take_snapshot(state.store)  # what Resource Graph answers until it is lag old
     return _ok(_settings_json(state))
 
