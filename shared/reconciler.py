@@ -45,10 +45,10 @@ from shared.explain import Explanation, explain
 from shared.identity import Identity, resolve_identity
 from shared.ledger import Ledger, LedgerConflict, LedgerRecord, UnpinRefused, utc_now
 from shared.model import DataProduct, GroupRef, ObservedGroup, tag_value
-from shared.naming import visualization_owner
+from shared.naming import dedicated_visualization_group, visualization_owner
 from shared.outcome_events import NoOutcomes, OutcomeSink
 from shared.plan import Plan, combine
-from shared.reads import GroupReads, GroupSnapshot, Inventory, SingleFlight, ZoneReads
+from shared.reads import EstateIndex, GraphSnapshot, GroupReads, Inventory, SingleFlight, ZoneReads
 from shared.report import (
     ActionResult,
     Condition,
@@ -65,7 +65,6 @@ log = logging.getLogger("dpgov.reconciler")  # the app's loggers are dpgov.*: te
 
 Observed = object | BaseException  # an aspect's observation, or why it could not be made
 Shared = SingleFlight[tuple[ActionResult, object]]  # one bulk run's actions, by key
-Snapshot = asyncio.Task[dict[str, list[ObservedGroup]]]  # a bulk run's groups from Resource Graph, by subscription
 _LEDGER_ATTEMPTS = 3
 
 
@@ -136,7 +135,7 @@ class Reconciler:
         outcomes: OutcomeSink | None = None,
         coalesce_window: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
-        resource_graph: GroupSnapshot | None = None,
+        resource_graph: EstateIndex | None = None,
         resource_graph_min_zones: int = 10,
     ) -> None:
         names = [aspect.name for aspect in aspects]
@@ -380,8 +379,9 @@ class Reconciler:
 
         Subscriptions are listed concurrently, and each group is reconciled as soon as its page and
         the zone-wide lists its aspects need have arrived, so repairing drift overlaps with reading.
-        From ``resource_graph_min_zones`` landing zones on, the groups of all of them come from one
-        paged Resource Graph query instead (see ``_reconcile_listed`` for how its lag is handled).
+        From ``resource_graph_min_zones`` landing zones on, the groups, role assignments and policy
+        assignments of all of them come from one paged Resource Graph query each instead (see
+        ``_reconcile_listed`` for how its lag is handled).
         Azure failing for one landing zone or group is reported and the rest carry on; a bug cancels
         everything.
         """
@@ -398,37 +398,29 @@ class Reconciler:
                     ]
             finally:
                 if snapshot is not None:
-                    snapshot.cancel()
-                    await asyncio.gather(snapshot, return_exceptions=True)
+                    await snapshot.close()
                 await estate.close()
             reports = sorted((report for task in per_zone for report in task.result()), key=lambda r: r.group.key)
             await self._outcomes.publish(reports, trigger=trigger)
             return traced(EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000))
 
-    def _snapshot(self, zones: Sequence[LandingZone]) -> Snapshot | None:
-        """The Resource Graph query for the groups of all ``zones``, when there are enough of them."""
+    def _snapshot(self, zones: Sequence[LandingZone]) -> GraphSnapshot | None:
+        """The run's Resource Graph queries over all ``zones``, when there are enough of them."""
         if self._graph is None or len(zones) < self._graph_min_zones:
             return None
-        return asyncio.create_task(self._snapshot_groups(self._graph, zones))
+        return GraphSnapshot(self._graph, [zone.subscription_id for zone in zones])
 
-    @staticmethod
-    async def _snapshot_groups(graph: GroupSnapshot, zones: Sequence[LandingZone]) -> dict[str, list[ObservedGroup]]:
-        by_subscription: dict[str, list[ObservedGroup]] = {zone.subscription_id.lower(): [] for zone in zones}
-        async for group in graph.list_groups(list(dict.fromkeys(zone.subscription_id for zone in zones))):
-            by_subscription.setdefault(group.ref.subscription_id.lower(), []).append(group)
-        return by_subscription
-
-    async def _listing(self, zone: LandingZone, snapshot: Snapshot | None) -> AsyncIterator[ObservedGroup]:
+    async def _listing(self, zone: LandingZone, snapshot: GraphSnapshot | None) -> AsyncIterator[ObservedGroup]:
         """The zone's groups: its subscription's paged list, or its share of the Resource Graph query."""
         if snapshot is None:
             async for group in self._inventory.list_groups(zone.subscription_id):
                 yield group
             return
-        for group in (await asyncio.shield(snapshot)).get(zone.subscription_id.lower(), []):
+        for group in await snapshot.groups(zone.subscription_id):
             yield group
 
     async def _reconcile_zone_traced(
-        self, zone: LandingZone, estate: SingleFlight[Any], snapshot: Snapshot | None, *, dry_run: bool
+        self, zone: LandingZone, estate: SingleFlight[Any], snapshot: GraphSnapshot | None, *, dry_run: bool
     ) -> list[GroupReport]:
         with telemetry.reconcile_zone(zone.name, zone.subscription_id):
             return await self._reconcile_zone(zone, estate, snapshot, dry_run=dry_run)
@@ -441,9 +433,9 @@ class Reconciler:
             return traced.finish(await work())
 
     async def _reconcile_zone(
-        self, zone: LandingZone, estate: SingleFlight[Any], snapshot: Snapshot | None = None, *, dry_run: bool
+        self, zone: LandingZone, estate: SingleFlight[Any], snapshot: GraphSnapshot | None = None, *, dry_run: bool
     ) -> list[GroupReport]:
-        reads = ZoneReads(self._inventory, zone, estate)
+        reads = ZoneReads(self._inventory, zone, estate, snapshot)
         run = _ZoneRun(
             zone,
             reads,
@@ -674,11 +666,14 @@ class Reconciler:
         )
 
     async def _confirm_from_arm(self, run: _ZoneRun, listed: ObservedGroup, record: LedgerRecord | None) -> GroupReport:
-        """Resource Graph lags ARM, so a group it shows drifted is read from ARM (one GET) and
-        classified, observed and planned again from that read before anything is written."""
+        """Resource Graph lags ARM, so a group it shows drifted is read from ARM again — the group,
+        its role and policy assignments, and its visualization groups and their assignments —
+        and classified, observed and planned from those reads before anything is written."""
         zone, ref, dry_run = run.zone, listed.ref, run.dry_run
+        dedicated = dedicated_visualization_group(self._config, ref.name)
+        run.reads.refresh([ref.name, zone.visualization_resource_group, *([dedicated] if dedicated else [])])
         try:
-            group = await self._inventory.get_group(ref)
+            group = await run.reads.group(ref)
         except Exception as error:
             return self._failed(zone, ref, "reading the resource group", error, dry_run)
         if group is None:
@@ -687,7 +682,6 @@ class Reconciler:
             return GroupReport(ref, Outcome.NOT_FOUND, zone.name, reason="resource group not found", dry_run=dry_run)
         if group.deleting:
             return _deleting(zone, ref, dry_run)
-        run.reads.add(group)  # the aspects observe ARM's answer from now on, not the snapshot's
         identity = resolve_identity(self._config, zone, group, record)
         if isinstance(identity, Unclassified):
             return await self._not_governed(zone, group, identity, run.reads, dry_run)

@@ -156,7 +156,7 @@ async def put_settings(request: web.Request) -> web.StreamResponse:
         state.settings.remediation_polls = _count(body, "remediationPolls")
     if "resourceGraphLag" in body:
         state.settings.resource_graph_lag = _seconds(body, "resourceGraphLag")
-        state.resource_graph.take_snapshot(state.store)  # what Resource Graph answers until it is lag old
+        state.resource_graph.take_snapshot(state.store, state.access)  # what Resource Graph answers until it is lag old
     return _ok(_settings_json(state))
 
 

@@ -31,7 +31,15 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 from shared.config import LandingZone
 from shared.identity import Identity
 from shared.ledger import Artifact, LedgerRecord
-from shared.model import DataProduct, GroupRef, ObservedAssignment, ObservedGroup, ObservedResource
+from shared.model import (
+    DataProduct,
+    GroupRef,
+    ObservedAssignment,
+    ObservedGroup,
+    ObservedPolicyAssignment,
+    ObservedResource,
+)
+from shared.reads import PolicyAtGroup, PolicyListing
 
 
 class Action(Protocol):
@@ -153,6 +161,14 @@ class Reads(Protocol):
 
     async def role_assignments(self, scope: str) -> tuple[ObservedAssignment, ...]:
         """Assignments at the scope and below it (RBAC, policy and Purview grants share this read)."""
+        ...
+
+    async def policy_assignments(
+        self, ref: GroupRef, listing: PolicyListing, at_group: PolicyAtGroup
+    ) -> tuple[ObservedPolicyAssignment, ...]:
+        """Policy assignments made exactly at the group. For one group, ``at_group(ref)``; in bulk,
+        one ``listing`` of the subscription's (or the run's Resource Graph snapshot), indexed by scope.
+        The policy aspect passes its store's reads: it owns them, the shared reads only cache them."""
         ...
 
     async def once(self, key: str, load: Callable[[], Coroutine[Any, Any, SharedT]]) -> SharedT:

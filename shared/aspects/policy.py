@@ -21,7 +21,7 @@ any other assignment on the group is left alone and reported.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, assert_never
 
@@ -39,6 +39,7 @@ from shared.aspects.base import (
     Target,
 )
 from shared.aspects.rbac import AssignmentStore, Grant, grant_role
+from shared.aspects.views import ViaReads
 from shared.config import GovernanceConfig, LandingZone, PolicyAssignmentSpec
 from shared.errors import disposition, error_code
 from shared.ledger import Artifact, LedgerRecord
@@ -245,7 +246,7 @@ class PolicyStore(Protocol):
 
     async def list_at_group(self, ref: GroupRef) -> tuple[ObservedPolicyAssignment, ...]: ...
 
-    def list_subscription(self, subscription_id: str) -> Any: ...
+    def list_subscription(self, subscription_id: str) -> AsyncIterator[ObservedPolicyAssignment]: ...
 
     async def create(self, scope: str, name: str, body: Mapping[str, Any]) -> ObservedPolicyAssignment: ...
 
@@ -505,19 +506,17 @@ class PolicyAspect:
         if not self._definition_ids:
             return ObservedPolicy((), {}, ())
         assignments, definitions, grants = await asyncio.gather(
-            self._store.list_at_group(target.ref), self._definitions(), reads.role_assignments(target.ref.scope)
+            reads.policy_assignments(target.ref, self._store.list_subscription, self._store.list_at_group),
+            self._definitions(),
+            reads.role_assignments(target.ref.scope),
         )
         return ObservedPolicy(assignments, definitions, grants)
 
-    async def observe_zone(self, zone: LandingZone, reads: Reads) -> ZonePolicies:
-        if not self._definition_ids:
-            return ZonePolicies({}, {}, reads)
-        by_scope: dict[str, list[ObservedPolicyAssignment]] = {}
-        async for assignment in self._store.list_subscription(zone.subscription_id):
-            by_scope.setdefault(assignment.scope.lower().rstrip("/"), []).append(assignment)
-        return ZonePolicies(
-            {scope: tuple(items) for scope, items in by_scope.items()}, await self._definitions(), reads
-        )
+    async def observe_zone(self, zone: LandingZone, reads: Reads) -> ViaReads[ObservedPolicy]:
+        """The shared reads answer from one list of the subscription's assignments (or the run's
+        Resource Graph snapshot), and the definitions are read once per process."""
+        del zone
+        return ViaReads(self.observe, reads)
 
     def diff(self, desired: DesiredPolicy, observed: ObservedPolicy) -> AspectPlan[PolicyAction]:
         return diff_policy(desired, observed)
@@ -570,22 +569,3 @@ class PolicyAspect:
 
 class PolicyIdentityMissing(AzureError):
     """ARM created a modifying assignment without reporting its identity (terminal: look at it)."""
-
-
-class ZonePolicies:
-    """Bulk view: one list of the subscription's policy assignments, indexed by exact scope."""
-
-    def __init__(
-        self,
-        by_scope: Mapping[str, tuple[ObservedPolicyAssignment, ...]],
-        definitions: Mapping[str, Assignable | str],
-        reads: Reads,
-    ) -> None:
-        self._by_scope = by_scope
-        self._definitions = definitions
-        self._reads = reads
-
-    async def get(self, target: Target) -> ObservedPolicy:
-        scope = target.ref.scope.lower()
-        grants = await self._reads.role_assignments(target.ref.scope)
-        return ObservedPolicy(self._by_scope.get(scope, ()), self._definitions, grants)

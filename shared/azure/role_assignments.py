@@ -25,7 +25,8 @@ class RoleNotResolvable(AzureError):
     """The role name does not resolve to the role definition id the allow-list names (terminal)."""
 
 
-def _observed(item: object) -> ObservedAssignment:
+def observed_role_assignment(item: object) -> ObservedAssignment:
+    """An SDK role assignment (from a list, or deserialized from a Resource Graph row) as the app sees it."""
     return ObservedAssignment(
         name=str(getattr(item, "name", "") or ""),
         scope=str(getattr(item, "scope", "") or ""),
@@ -52,7 +53,8 @@ class RoleAssignments:
         """Assignments that apply at ``scope`` (at, above and below); empty if the scope is gone."""
         client = self._clients.authorization(subscription_of(scope))
         try:
-            return tuple([_observed(item) async for item in client.role_assignments.list_for_scope(scope)])
+            listed = client.role_assignments.list_for_scope(scope)
+            return tuple([observed_role_assignment(item) async for item in listed])
         except ResourceNotFoundError:
             return ()
 
@@ -60,7 +62,7 @@ class RoleAssignments:
         """Every assignment of the subscription (and below), page by page: bulk reconcile's one list."""
         client = self._clients.authorization(subscription_id)
         async for item in client.role_assignments.list_for_subscription():
-            yield _observed(item)
+            yield observed_role_assignment(item)
 
     async def role_definition_id(self, subscription_id: str, role_name: str, expected_guid: str) -> str:
         """The full role definition id of ``role_name``, resolved once per process and checked."""
@@ -106,7 +108,7 @@ class RoleAssignments:
             principal_type=principal_type,
             description=description,
         )
-        return _observed(await client.role_assignments.create(scope, name, parameters))
+        return observed_role_assignment(await client.role_assignments.create(scope, name, parameters))
 
     async def delete(self, *, scope: str, name: str) -> None:
         """Delete by scope and name; an assignment already gone is fine (ARM answers 204)."""

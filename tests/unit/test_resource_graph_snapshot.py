@@ -9,7 +9,7 @@ from azure.core.exceptions import ServiceResponseError
 from shared.aspects.tags import TagsAspect
 from shared.azure.resource_graph import observed_group
 from shared.config import GovernanceConfig
-from shared.model import GroupRef, ObservedGroup, frozen_tags
+from shared.model import GroupRef, ObservedAssignment, ObservedGroup, ObservedPolicyAssignment, frozen_tags
 from shared.reconciler import Reconciler
 from shared.report import Outcome
 from tests.unit.fakes import AMER, EMEA, MemoryInventory, MemoryLedger
@@ -33,6 +33,18 @@ class SnapshotGraph:
         for group in self.groups:
             if group.ref.subscription_id in subscription_ids:
                 yield group
+
+    async def list_role_assignments(self, subscription_ids: Sequence[str]) -> AsyncIterator[ObservedAssignment]:
+        self.queries.append(["role assignments", *subscription_ids])
+        none: tuple[ObservedAssignment, ...] = ()
+        for assignment in none:
+            yield assignment
+
+    async def list_policy_assignments(self, subscription_ids: Sequence[str]) -> AsyncIterator[ObservedPolicyAssignment]:
+        self.queries.append(["policy assignments", *subscription_ids])
+        none: tuple[ObservedPolicyAssignment, ...] = ()
+        for assignment in none:
+            yield assignment
 
 
 def reconciler(
@@ -61,7 +73,7 @@ async def test_from_the_threshold_one_query_lists_every_landing_zone_and_no_subs
 
     report = await reconciler(config, inventory, MemoryLedger(), graph, min_zones=2).reconcile_all()
 
-    assert graph.queries == [[EMEA, AMER]]
+    assert graph.queries == [[EMEA, AMER]]  # the tags aspect asks for no assignments: no query for them
     assert inventory.lists == 0
     assert {r.group.name: r.outcome for r in report.groups} == {
         "dp-sales-orders-rg": Outcome.CHANGED,

@@ -2,9 +2,26 @@
 
 ``POST /providers/Microsoft.ResourceGraph/resources`` takes ``{"subscriptions", "query", "options"}``
 and answers ``{"totalRecords", "count", "resultTruncated", "$skipToken"?, "data", "facets"}`` with
-``data`` as an object array (the only ``resultFormat`` served). One table is served,
-``resourcecontainers`` (subscriptions and resource groups, types lower-cased as Resource Graph returns
-them), and a small subset of KQL, which is all the app sends:
+``data`` as an object array (the only ``resultFormat`` served). Three tables are served, every row
+with Resource Graph's columns (``id``, ``name``, ``type`` lower-cased as Resource Graph returns it,
+``tenantId``, ``kind``, ``location``, ``resourceGroup``, ``subscriptionId``, ``managedBy``, ``sku``,
+``plan``, ``properties``, ``tags``, ``identity``, ``zones``, ``extendedLocation``):
+
+- ``resourcecontainers``: subscriptions and resource groups;
+- ``authorizationresources``: role assignments (``microsoft.authorization/roleassignments``) at
+  subscriptions, resource groups and resources; ``id``, ``name`` and ``properties`` are what ARM's GET
+  of the assignment answers, ``resourceGroup`` is the scope's group lower-cased (``''`` at a
+  subscription). Role definitions are not served;
+- ``policyresources``: policy assignments (``microsoft.authorization/policyassignments``), with
+  ``id``, ``name``, ``location`` (``''`` without one), ``identity`` (``null`` without one) and
+  ``properties`` as ARM's GET answers them and ``resourceGroup`` as above. Assignments at management
+  groups belong to no subscription, so a query scoped to subscriptions never returns them (the
+  emulator's ARM does not take them anyway); policy definitions, initiatives, exemptions and
+  compliance states are not served.
+
+Rows come in a fixed order when the query has no ``order by`` (subscriptions in the order the store
+holds them, each followed by its groups; assignments by id), so ``$skipToken`` pages neither skip nor
+repeat a row while the state stands still. A small subset of KQL is served, which is all the app sends:
 
 - ``where COLUMN =~ 'text'`` / ``== 'text'`` / ``!= 'text'`` / ``!~ 'text'``, and ``where COLUMN in
   ('a', 'b')`` / ``in~ (…)``, conditions joined with ``and``;
@@ -23,9 +40,10 @@ while the emulator's throttling is on.
 
 Lag: Resource Graph is fed from ARM's change notifications and lags it. With the
 ``resourceGraphLag`` setting at 0 (the default) queries see the live state; above 0 they are
-answered from a snapshot that is retaken only when it is that many seconds old (setting the lag
-takes one at once), so a group created after the snapshot is not seen until then. Which rows a
-caller may read is not checked: every named subscription the emulator holds is answered.
+answered from a snapshot of every table that is retaken only when it is that many seconds old
+(setting the lag takes one at once), so a group or assignment created after the snapshot is not
+seen, and a deleted one is still seen, until then. Which rows a caller may read is not checked:
+every named subscription the emulator holds is answered.
 """
 
 from __future__ import annotations
@@ -48,6 +66,9 @@ from ..registry import ResourceProvider, ResourceType
 
 if TYPE_CHECKING:
     from ...state import EmulatorState
+    from ..access import AccessState
+    from ..access.records import PolicyAssignment, RoleAssignment
+    from ..scopes import ResolvedScope
     from ..store import Store
 
 __all__ = ["API_VERSIONS", "PROVIDER", "GraphIndex", "QueryError", "parse_query", "run_query"]
@@ -55,7 +76,10 @@ __all__ = ["API_VERSIONS", "PROVIDER", "GraphIndex", "QueryError", "parse_query"
 NAMESPACE = "Microsoft.ResourceGraph"
 # azure-mgmt-resourcegraph 8.0.1 sends 2021-03-01; 2022-10-01 is the newest stable version of the API.
 API_VERSIONS = ("2021-03-01", "2022-10-01")
-TABLE = "resourcecontainers"
+CONTAINERS = "resourcecontainers"
+AUTHORIZATION = "authorizationresources"
+POLICY = "policyresources"
+TABLES = (CONTAINERS, AUTHORIZATION, POLICY)
 COLUMNS = (
     "id",
     "name",
@@ -130,6 +154,7 @@ class Condition:
 
 @dataclass(frozen=True)
 class Query:
+    table: str = CONTAINERS
     conditions: tuple[Condition, ...] = ()
     projection: tuple[str, ...] = COLUMNS
     order: tuple[tuple[str, bool], ...] = field(default=())  # (column, descending)
@@ -241,9 +266,11 @@ def _columns(tokens: list[str], what: str) -> list[list[str]]:
 def parse_query(text: str) -> Query:
     """The query, if it is inside the subset the emulator serves; ``QueryError`` otherwise."""
     stages = _split_pipes(text)
-    if stages[0].casefold() != TABLE:
-        raise QueryError("UnsupportedTable", f"The emulator serves only the '{TABLE}' table, not '{stages[0]}'")
-    query = Query()
+    table = stages[0].casefold()
+    if table not in TABLES:
+        served = ", ".join(f"'{name}'" for name in TABLES)
+        raise QueryError("UnsupportedTable", f"The emulator serves only the {served} tables, not '{stages[0]}'")
+    query = Query(table)
     for stage in stages[1:]:
         if not stage:
             raise QueryError("ParserFailure", "Empty query operator after '|'")
@@ -258,7 +285,7 @@ def parse_query(text: str) -> Query:
             unknown = [c.column for c in conditions if c.column not in query.projection]
             if unknown:
                 raise _unresolved(unknown[0])
-            query = Query(query.conditions + conditions, query.projection, query.order)
+            query = Query(query.table, query.conditions + conditions, query.projection, query.order)
         elif head == "project":
             groups = _columns(tokens[1:], "project")
             if any(len(group) != 1 for group in groups):
@@ -267,7 +294,7 @@ def parse_query(text: str) -> Query:
             unknown = [column for column in projection if column not in query.projection]
             if unknown:
                 raise _unresolved(unknown[0])
-            query = Query(query.conditions, projection, query.order)
+            query = Query(query.table, query.conditions, projection, query.order)
         elif head in ("order", "sort") and len(tokens) > 1 and tokens[1] == "by":
             order: list[tuple[str, bool]] = []
             for group in _columns(tokens[2:], f"{head} by"):
@@ -277,7 +304,7 @@ def parse_query(text: str) -> Query:
                 if column not in query.projection:
                     raise _unresolved(column)
                 order.append((column, len(group) == 1 or group[1] == "desc"))  # KQL sorts descending by default
-            query = Query(query.conditions, query.projection, tuple(order))
+            query = Query(query.table, query.conditions, query.projection, tuple(order))
         else:
             raise QueryError("UnsupportedOperator", f"The query operator '{head}' is not supported by the emulator")
     return query
@@ -295,8 +322,13 @@ def run_query(query: Query, rows: Iterable[Mapping[str, Any]]) -> list[dict[str,
 # -- rows, lag and quota -----------------------------------------------------------------------------
 
 
-def _rows(store: Store) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+Row = dict[str, Any]
+Tables = dict[str, list[Row]]
+
+
+def _container_rows(store: Store) -> list[Row]:
+    """``resourcecontainers``: each subscription, then its groups, in the order the store holds them."""
+    rows: list[Row] = []
     for subscription in store:
         sub_id = subscription.subscription_id
         base = {"tenantId": subscription.tenant_id, "kind": "", "sku": None, "plan": None, "identity": None}
@@ -333,25 +365,87 @@ def _rows(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+def _extension_row(body: Mapping[str, Any], scope: ResolvedScope, tenant_id: str) -> Row:
+    """A role or policy assignment's row from the body ARM's GET answers, so the fields it has agree."""
+    return {
+        "id": body["id"],
+        "name": body["name"],
+        "type": str(body["type"]).lower(),
+        "tenantId": tenant_id,
+        "kind": "",
+        "location": body.get("location") or "",
+        "resourceGroup": (scope.scope.group or "").lower(),
+        "subscriptionId": scope.scope.subscription_id,
+        "managedBy": "",
+        "sku": None,
+        "plan": None,
+        "properties": copy.deepcopy(body["properties"]),
+        "tags": None,
+        "identity": copy.deepcopy(body.get("identity")),
+        "zones": None,
+        "extendedLocation": None,
+    }
+
+
+def _assignment_rows(
+    records: Iterable[RoleAssignment | PolicyAssignment], store: Store, access: AccessState
+) -> list[Row]:
+    """The rows of the records whose scope is in a subscription and still exists (ARM deletes an
+    extension resource with its scope), by id."""
+    rows: list[Row] = []
+    for record in records:
+        subscription_id = record.scope.scope.subscription_id
+        if subscription_id is not None and record.scope.anchor.alive(store, access.management_groups):
+            tenant_id = store.subscription(subscription_id).tenant_id
+            rows.append(_extension_row(record.to_json(), record.scope, tenant_id))
+    return sorted(rows, key=lambda row: str(row["id"]).casefold())
+
+
+def _role_assignment_rows(store: Store, access: AccessState) -> list[Row]:
+    """``authorizationresources``: the role assignments."""
+    return _assignment_rows(access.role_assignments.values(), store, access)
+
+
+def _policy_assignment_rows(store: Store, access: AccessState) -> list[Row]:
+    """``policyresources``: the policy assignments."""
+    return _assignment_rows(access.policy_assignments.values(), store, access)
+
+
+def _table(table: str, store: Store, access: AccessState) -> list[Row]:
+    if table == AUTHORIZATION:
+        return _role_assignment_rows(store, access)
+    if table == POLICY:
+        return _policy_assignment_rows(store, access)
+    return _container_rows(store)
+
+
 class GraphIndex:
-    """What Resource Graph has indexed (live, or a lagging snapshot), and each caller's quota window."""
+    """What Resource Graph has indexed (live, or a lagging snapshot of every table), and each caller's
+    quota window.
+
+    The assignment tables come from the state's :class:`AccessState`, which a snapshot is given or,
+    failing that, remembers from the last query; a snapshot taken before it knows one (the lag set
+    before any query, by a caller that passes only the store) fills those tables in at the next query.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._snapshot: list[dict[str, Any]] | None = None
+        self._snapshot: Tables | None = None
         self._taken = 0.0
         self._windows: dict[str, tuple[float, int]] = {}
 
-    def take_snapshot(self, store: Store) -> None:
-        self._snapshot, self._taken = _rows(store), self._clock()
+    def take_snapshot(self, store: Store, access: AccessState) -> None:
+        self._snapshot = {table: _table(table, store, access) for table in (CONTAINERS, AUTHORIZATION, POLICY)}
+        self._taken = self._clock()
 
-    def rows(self, store: Store, lag_seconds: float) -> list[dict[str, Any]]:
+    def rows(self, table: str, store: Store, access: AccessState, lag_seconds: float) -> list[Row]:
+        """The table as Resource Graph answers it now: live with no lag, else from the snapshot."""
         if lag_seconds <= 0:
-            return _rows(store)
+            return _table(table, store, access)
         if self._snapshot is None or self._clock() - self._taken >= lag_seconds:
-            self.take_snapshot(store)
+            self.take_snapshot(store, access)
         assert self._snapshot is not None
-        return self._snapshot
+        return self._snapshot[table]
 
     def spend(self, caller: str, enforced: bool) -> tuple[int, float, bool]:
         """One request of ``caller``'s quota: (remaining, seconds until the window resets, allowed)."""
@@ -443,7 +537,7 @@ def _handle(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmRespon
     skip = _int_option(options, "$skip", 0)
     query = parse_query(text)
     subscriptions = _subscriptions(body)
-    rows = state.resource_graph.rows(state.store, state.settings.resource_graph_lag)
+    rows = state.resource_graph.rows(query.table, state.store, state.access, state.settings.resource_graph_lag)
     if subscriptions is not None:
         wanted = {s.casefold() for s in subscriptions}
         rows = [row for row in rows if str(row["subscriptionId"]).casefold() in wanted]
