@@ -189,7 +189,15 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
         engine = await provider.engine()
         runs, queue = fanout(engine)
         zones = [zone.name for zone in engine.config.landing_zones]
-        run = await start_run(runs, queue, zones, dry_run=dry_run, trigger="http", request_id=caller_request_id(req))
+        run = await start_run(
+            runs,
+            queue,
+            zones,
+            dry_run=dry_run,
+            trigger="http",
+            request_id=caller_request_id(req),
+            graph_min_zones=engine.settings.resource_graph_min_zones,
+        )
         status_url = f"{base_url(req)}/runs/{run.run_id}"
         log.info("run %s: %d landing zones enqueued (dry run: %s)", run.run_id, len(zones), dry_run)
         body = {"run_id": run.run_id, "status": "running", "dry_run": dry_run, "landing_zones": list(run.zones)}

@@ -44,7 +44,15 @@ def blueprint(provider: EngineProvider) -> func.Blueprint:
         if engine.runs is None or engine.queue is None:
             raise ConfigError("the estate fan-out's runs table and queue are not wired into this engine")
         zones = [zone.name for zone in engine.config.landing_zones]
-        run = await start_run(engine.runs, engine.queue, zones, dry_run=False, trigger="timer", request_id=run_id)
+        run = await start_run(
+            engine.runs,
+            engine.queue,
+            zones,
+            dry_run=False,
+            trigger="timer",
+            request_id=run_id,
+            graph_min_zones=engine.settings.resource_graph_min_zones,
+        )
         log.info("run %s: %d landing zones enqueued", run.run_id, len(zones))
 
     return bp

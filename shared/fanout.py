@@ -1,9 +1,13 @@
 """The estate fan-out, pure: a run's queue messages, its status and the estate report of its zones.
 
 ``POST /api/sync`` and the timer start a *run*: one queue message per landing zone, each reconciled
-by the queue-triggered function on whichever instance takes it. What the run knows is kept in the
-runs table (``shared/azure/runs.py``): the run (its zones, when, dry run or not) and one record per
-zone that was reconciled (or is being retried). This module decides what those mean; it does no I/O.
+by the queue-triggered function on whichever instance takes it. A large estate (from
+``DPGOV_RESOURCE_GRAPH_MIN_ZONES`` landing zones) is sent in batches of that many zones instead,
+each observed with Resource Graph: one query per kind for the batch's subscriptions instead of
+three lists per subscription, while the batches still spread over the instances. What the run knows
+is kept in the runs table (``shared/azure/runs.py``): the run (its zones, when, dry run or not) and
+one record per zone that was reconciled, is being retried, or was given up on. This module decides
+what those mean; it does no I/O.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-_MESSAGE_KEYS = frozenset({"run_id", "landing_zone", "dry_run", "request_id", "trigger"})
+_MESSAGE_KEYS = frozenset({"run_id", "dry_run", "request_id", "trigger"})
 TRIGGERS = frozenset({"http", "timer"})
 
 
@@ -26,60 +30,81 @@ class MalformedMessage(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ZoneMessage:
-    """One landing zone of one run: what the queue carries (JSON, base64-encoded on the queue).
+    """Landing zones of one run: what the queue carries (JSON, base64-encoded on the queue).
 
     ``request_id`` is the trigger's id for outcome events' ids (the HTTP caller's
     ``x-ms-client-request-id``, else the run id), so a redelivered message gives the same event ids;
-    ``trigger`` is what started the run (``http`` or ``timer``), for telemetry.
+    ``trigger`` is what started the run (``http`` or ``timer``), for telemetry; ``resource_graph``
+    says the zones are a batch of a large estate, observed with Resource Graph however few they are.
     """
 
     run_id: str
-    landing_zone: str
+    landing_zones: tuple[str, ...]
     dry_run: bool
     request_id: str
     trigger: str
+    resource_graph: bool = False
 
     def to_json(self) -> str:
         body = {
             "run_id": self.run_id,
-            "landing_zone": self.landing_zone,
+            "landing_zones": list(self.landing_zones),
             "dry_run": self.dry_run,
             "request_id": self.request_id,
             "trigger": self.trigger,
+            "resource_graph": self.resource_graph,
         }
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
     def parse(cls, text: str) -> ZoneMessage:
+        """A message of this version, or of the last one (one ``landing_zone``), which a queue may
+        still hold while a new version of the app is deployed."""
         try:
             body = json.loads(text)
         except ValueError as error:
             raise MalformedMessage(f"a reconcile message must be JSON: {error}") from None
         if not isinstance(body, dict) or not _MESSAGE_KEYS.issubset(body):
             raise MalformedMessage(f"a reconcile message needs {sorted(_MESSAGE_KEYS)}, got {text[:200]!r}")
-        run_id, zone, dry_run, request_id, trigger = (
-            body[key] for key in ("run_id", "landing_zone", "dry_run", "request_id", "trigger")
-        )
-        if not (isinstance(run_id, str) and run_id and isinstance(zone, str) and zone):
-            raise MalformedMessage(f"run_id and landing_zone must be non-empty strings, got {text[:200]!r}")
+        zones = body.get("landing_zones", [body.get("landing_zone")] if "landing_zone" in body else None)
+        run_id, dry_run, request_id, trigger = (body[key] for key in ("run_id", "dry_run", "request_id", "trigger"))
+        graph = body.get("resource_graph", False)
+        if not (isinstance(run_id, str) and run_id and isinstance(zones, list) and zones):
+            raise MalformedMessage(f"a reconcile message needs a run_id and landing zones, got {text[:200]!r}")
+        if not all(isinstance(zone, str) and zone for zone in zones):
+            raise MalformedMessage(f"landing zones must be non-empty strings, got {text[:200]!r}")
         if not isinstance(dry_run, bool) or not isinstance(request_id, str) or trigger not in TRIGGERS:
             raise MalformedMessage(
                 f"dry_run must be a boolean, request_id a string and trigger http or timer, got {text[:200]!r}"
             )
-        return cls(run_id, zone, dry_run, request_id, trigger)
+        if not isinstance(graph, bool):
+            raise MalformedMessage(f"resource_graph must be a boolean, got {text[:200]!r}")
+        return cls(run_id, tuple(zones), dry_run, request_id, trigger, graph)
 
 
 def messages(
-    run_id: str, zones: Sequence[str], *, dry_run: bool, request_id: str | None, trigger: str
+    run_id: str,
+    zones: Sequence[str],
+    *,
+    dry_run: bool,
+    request_id: str | None,
+    trigger: str,
+    graph_min_zones: int | None = None,
 ) -> list[ZoneMessage]:
-    """One message per landing zone of the run."""
-    return [ZoneMessage(run_id, zone, dry_run, request_id or run_id, trigger) for zone in zones]
+    """One message per landing zone of the run; from ``graph_min_zones`` zones on, one per batch of
+    that many (the last may hold fewer), each to be observed with Resource Graph."""
+    request = request_id or run_id
+    if graph_min_zones is None or len(zones) < graph_min_zones:
+        return [ZoneMessage(run_id, (zone,), dry_run, request, trigger) for zone in zones]
+    batches = [tuple(zones[start : start + graph_min_zones]) for start in range(0, len(zones), graph_min_zones)]
+    return [ZoneMessage(run_id, batch, dry_run, request, trigger, resource_graph=True) for batch in batches]
 
 
 class ZoneState(StrEnum):
     PENDING = "pending"  # enqueued, not reconciled yet
-    RETRYING = "retrying"  # failed transiently; the host retries it (or it went to the poison queue)
+    RETRYING = "retrying"  # failed transiently; the host retries it
     DONE = "done"  # reconciled; its report is recorded
+    FAILED = "failed"  # failed on the host's last delivery: the message is in the poison queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +127,7 @@ class ZoneRecord:
     attempts: int
     updated_at: datetime.datetime
     report: Mapping[str, Any] | None = None  # the zone's estate report (EstateReport.to_dict()) once done
-    error: str | None = None  # the last transient failure, while retrying
+    error: str | None = None  # the last transient failure, while retrying or once given up on
 
 
 def run_status(run: Run, records: Iterable[ZoneRecord]) -> dict[str, Any]:
@@ -115,22 +140,24 @@ def run_status(run: Run, records: Iterable[ZoneRecord]) -> dict[str, Any]:
         if record is not None:
             entry["attempts"] = record.attempts
             entry["updated_at"] = _iso(record.updated_at)
-            if record.state is ZoneState.RETRYING and record.error:
+            if record.state in {ZoneState.RETRYING, ZoneState.FAILED} and record.error:
                 entry["error"] = record.error
         zones.append(entry)
     done = [by_zone[name] for name in run.zones if name in by_zone and by_zone[name].state is ZoneState.DONE]
-    finished = len(done) == len(run.zones)
+    failed = [name for name in run.zones if name in by_zone and by_zone[name].state is ZoneState.FAILED]
+    finished = len(done) + len(failed) == len(run.zones)
+    status = ("failed" if failed else "succeeded") if finished else "running"
     body: dict[str, Any] = {
         "run_id": run.run_id,
-        "status": "succeeded" if finished else "running",
+        "status": status,
         "dry_run": run.dry_run,
         "trigger": run.trigger,
         "created_at": _iso(run.created_at),
-        "progress": {"landing_zones": len(run.zones), "done": len(done)},
+        "progress": {"landing_zones": len(run.zones), "done": len(done), "failed": len(failed)},
         "landing_zones": zones,
     }
-    if finished:
-        last = max((record.updated_at for record in done), default=run.created_at)
+    if finished:  # a failed zone's groups are missing from the report; its entry above says why
+        last = max((by_zone[name].updated_at for name in run.zones), default=run.created_at)
         body["finished_at"] = _iso(last)
         duration_ms = (last - run.created_at).total_seconds() * 1000
         body["report"] = combine([record.report or {} for record in done], dry_run=run.dry_run, duration_ms=duration_ms)

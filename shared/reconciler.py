@@ -374,6 +374,7 @@ class Reconciler:
         dry_run: bool = False,
         zones: Sequence[LandingZone] | None = None,
         request_id: str | None = None,
+        resource_graph: bool | None = None,
     ) -> EstateReport:
         """Reconcile every group of every landing zone, observing each subscription in bulk.
 
@@ -381,7 +382,8 @@ class Reconciler:
         the zone-wide lists its aspects need have arrived, so repairing drift overlaps with reading.
         From ``resource_graph_min_zones`` landing zones on, the groups, role assignments and policy
         assignments of all of them come from one paged Resource Graph query each instead (see
-        ``_reconcile_listed`` for how its lag is handled).
+        ``_reconcile_listed`` for how its lag is handled); ``resource_graph`` decides it instead of
+        the count (a queue message holding one batch of a large estate's zones says True).
         Azure failing for one landing zone or group is reported and the rest carry on; a bug cancels
         everything.
         """
@@ -389,7 +391,7 @@ class Reconciler:
         selected = zones if zones is not None else self._config.landing_zones
         estate: SingleFlight[Any] = SingleFlight()  # reads every landing zone shares (Purview's lists)
         with reconcile_id(request_id) as trigger, telemetry.reconcile_all(dry_run=dry_run) as traced:
-            snapshot = self._snapshot(selected)
+            snapshot = self._snapshot(selected, resource_graph)
             try:
                 async with asyncio.TaskGroup() as zone_tasks:
                     per_zone = [
@@ -404,9 +406,10 @@ class Reconciler:
             await self._outcomes.publish(reports, trigger=trigger)
             return traced(EstateReport(tuple(reports), dry_run, (time.perf_counter() - started) * 1000))
 
-    def _snapshot(self, zones: Sequence[LandingZone]) -> GraphSnapshot | None:
+    def _snapshot(self, zones: Sequence[LandingZone], wanted: bool | None) -> GraphSnapshot | None:
         """The run's Resource Graph queries over all ``zones``, when there are enough of them."""
-        if self._graph is None or len(zones) < self._graph_min_zones:
+        use = wanted if wanted is not None else len(zones) >= self._graph_min_zones
+        if self._graph is None or not use or not zones:
             return None
         return GraphSnapshot(self._graph, [zone.subscription_id for zone in zones])
 

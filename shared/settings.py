@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -279,4 +281,24 @@ def _positive_int(env: Mapping[str, str], name: str, default: int, *, minimum: i
         raise ConfigError(f"app setting {name} must be {kind}, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"app setting {name} must be {kind}, got {raw!r}")
+    return value
+
+
+HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"  # deployed at the app's root
+DEFAULT_MAX_DEQUEUE_COUNT = 5  # the Functions host's, when host.json sets none
+
+
+@functools.cache
+def max_dequeue_count(host_json: Path = HOST_JSON) -> int:
+    """How many deliveries the host makes of a queue message before it moves it to the poison
+    queue (``extensions.queues.maxDequeueCount`` in host.json, which the app ships with)."""
+    try:
+        host = json.loads(host_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return DEFAULT_MAX_DEQUEUE_COUNT
+    except ValueError as error:
+        raise ConfigError(f"{host_json} is not JSON: {error}") from None
+    value = host.get("extensions", {}).get("queues", {}).get("maxDequeueCount", DEFAULT_MAX_DEQUEUE_COUNT)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{host_json}: extensions.queues.maxDequeueCount must be a positive integer, got {value!r}")
     return value

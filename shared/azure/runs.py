@@ -199,10 +199,21 @@ def connect_queue(
 
 
 async def start_run(
-    runs: RunStore, queue: RunQueue, zones: Sequence[str], *, dry_run: bool, trigger: str, request_id: str | None
+    runs: RunStore,
+    queue: RunQueue,
+    zones: Sequence[str],
+    *,
+    dry_run: bool,
+    trigger: str,
+    request_id: str | None,
+    graph_min_zones: int | None = None,
 ) -> Run:
-    """Record a new run, then enqueue one message per landing zone (the run exists before any message)."""
+    """Record a new run, then enqueue one message per landing zone, or per batch of
+    ``graph_min_zones`` zones in a large estate (the run exists before any message)."""
     run = Run(str(uuid.uuid4()), tuple(zones), dry_run, trigger, datetime.datetime.now(datetime.UTC))
     await runs.start(run)
-    await queue.send(messages(run.run_id, run.zones, dry_run=dry_run, request_id=request_id, trigger=trigger))
+    batch = messages(
+        run.run_id, run.zones, dry_run=dry_run, request_id=request_id, trigger=trigger, graph_min_zones=graph_min_zones
+    )
+    await queue.send(batch)
     return run

@@ -47,7 +47,7 @@ def test_sync_all_answers_202_with_a_status_url_that_ends_with_the_estate_report
     assert done.status_code == 200
     status = done.json()
     assert (status["run_id"], status["status"], status["trigger"]) == (body["run_id"], "succeeded", "http")
-    assert status["progress"] == {"landing_zones": 2, "done": 2}
+    assert status["progress"] == {"landing_zones": 2, "done": 2, "failed": 0}
     assert [(zone["landing_zone"], zone["state"], zone["attempts"]) for zone in status["landing_zones"]] == [
         ("lz-emea", "done", 1),
         ("lz-amer", "done", 1),
@@ -72,7 +72,7 @@ def test_a_redelivered_zone_message_reconciles_again_harmlessly(azure: LocalAzur
     first = azure.sync_all().json()
     azure.control.wait_for_deliveries_idle(timeout=30)  # the events of the app's own writes
     azure.control.clear_requests()
-    message = {
+    message = {  # the previous version's shape: one landing zone (a queue may hold such during a deploy)
         "run_id": first["run_id"],
         "landing_zone": "lz-emea",
         "dry_run": False,
@@ -90,10 +90,47 @@ def test_a_redelivered_zone_message_reconciles_again_harmlessly(azure: LocalAzur
     assert (again.status_code, again.json()["status"], again.json()["progress"]) == (
         200,
         "succeeded",
-        {"landing_zones": 2, "done": 2},
+        {"landing_zones": 2, "done": 2, "failed": 0},
     )
     assert first["report"]["summary"]["changed"] == 1
     assert again.json()["report"]["summary"]["compliant"] == 1, "the zone's record is replaced, not added"
+
+
+def test_a_batch_message_reconciles_each_of_its_zones_from_resource_graph_and_records_each(
+    azure: LocalAzure,
+) -> None:
+    azure.control.seed_groups(EMEA, {"dp-sales-orders-rg": {}})
+    azure.control.seed_groups(AMER, {"dp-finance-ledger-rg": {}})
+    first = azure.sync_all().json()
+    azure.control.wait_for_deliveries_idle(timeout=30)  # the events of the app's own writes
+    azure.control.clear_requests()
+    batch = {
+        "run_id": first["run_id"],
+        "landing_zones": ["lz-emea", "lz-amer"],
+        "dry_run": False,
+        "request_id": first["run_id"],
+        "trigger": "timer",
+        "resource_graph": True,
+    }
+
+    delivered = requests.post(
+        f"{azure.host_url}/admin/functions/reconcile_zone", json={"input": json.dumps(batch)}, timeout=120
+    )
+    again = follow_run(azure.api(f"sync/runs/{first['run_id']}")).json()
+
+    assert delivered.status_code == 202
+    counts = azure.control.request_summary().by_operation
+    assert counts.get("Resources") == 3, "one Resource Graph query each for groups, role and policy assignments"
+    assert [counts.get(name, 0) for name in ("ResourceGroups_List", "RoleAssignments_ListForSubscription")] == [0, 0]
+    assert azure.control.request_summary().writes == 0
+    assert [(zone["landing_zone"], zone["state"], zone["attempts"]) for zone in again["landing_zones"]] == [
+        ("lz-emea", "done", 1),
+        ("lz-amer", "done", 1),
+    ]
+    assert {g["resource_group"]: g["outcome"] for g in again["report"]["groups"] if g["outcome"] != "unclassified"} == {
+        "dp-sales-orders-rg": "compliant",
+        "dp-finance-ledger-rg": "compliant",
+    }
 
 
 def test_dry_run_sync_all_reports_the_plan_through_the_status_url_and_writes_nothing(azure: LocalAzure) -> None:
@@ -126,7 +163,7 @@ async def test_timer_enqueues_a_run_and_the_estate_converges(azure: LocalAzure, 
     assert done is not None
     assert done.status_code == 200
     assert done.json()["trigger"] == "timer"
-    assert done.json()["progress"] == {"landing_zones": 2, "done": 2}
+    assert done.json()["progress"] == {"landing_zones": 2, "done": 2, "failed": 0}
     assert done.json()["report"]["summary"]["changed"] == 2
     assert await tags_of(arm, "dp-sales-orders-rg") == governed("sales", "orders")
 
@@ -187,7 +224,7 @@ async def test_a_malformed_message_lands_in_the_poison_queue_after_the_dequeue_l
     assert "MalformedMessage: a reconcile message must be JSON" in log
 
 
-async def test_a_zone_that_keeps_failing_transiently_is_retried_then_poisoned_and_the_run_shows_it(
+async def test_a_zone_that_keeps_failing_transiently_is_retried_then_given_up_and_the_run_ends_failed(
     poison_host: str, blank_azure: EmulatorControl, queues: tuple[QueueClient, QueueClient], tmp_path: Path
 ) -> None:
     _, poison = queues
@@ -200,14 +237,19 @@ async def test_a_zone_that_keeps_failing_transiently_is_retried_then_poisoned_an
     status = await asyncio.to_thread(requests.get, started.headers["Location"], timeout=60)
 
     assert started.status_code == 202
-    assert [json.loads(base64.b64decode(content))["landing_zone"] for content in moved] == ["lz-emea"]
+    assert [json.loads(base64.b64decode(content))["landing_zones"] for content in moved] == [["lz-emea"]]
     assert json.loads(base64.b64decode(moved[0]))["run_id"] == started.json()["run_id"]
-    assert status.status_code == 202, "still running: a zone went to the poison queue"
+    assert status.status_code == 200, "finished: the zone was given up on at the host's last delivery"
+    assert (status.json()["status"], status.json()["progress"]) == (
+        "failed",
+        {"landing_zones": 2, "done": 1, "failed": 1},
+    )
     zones = {zone["landing_zone"]: zone for zone in status.json()["landing_zones"]}
     assert (zones["lz-amer"]["state"], zones["lz-amer"]["attempts"]) == ("done", 1)
-    assert (zones["lz-emea"]["state"], zones["lz-emea"]["attempts"]) == ("retrying", 2)
+    assert (zones["lz-emea"]["state"], zones["lz-emea"]["attempts"]) == ("failed", 2)
     assert "transient failure" in zones["lz-emea"]["error"]
-    assert status.json()["progress"] == {"landing_zones": 2, "done": 1}
+    assert [group["resource_group"] for group in status.json()["report"]["groups"]] == ["dp-finance-ledger-rg"]
     log = (tmp_path / "host.log").read_text()
     assert "Message has reached MaxDequeueCount of 2" in log
+    assert "giving up on lz-emea after 2 attempts" in log
     blank_azure.clear_faults()

@@ -32,10 +32,46 @@ def test_one_message_per_landing_zone_naming_the_run_the_zone_and_dry_run() -> N
     sent = messages(RUN, ["lz-emea", "lz-amer"], dry_run=True, request_id=None, trigger="http")
 
     assert [json.loads(message.to_json()) for message in sent] == [
-        {"run_id": RUN, "landing_zone": "lz-emea", "dry_run": True, "request_id": RUN, "trigger": "http"},
-        {"run_id": RUN, "landing_zone": "lz-amer", "dry_run": True, "request_id": RUN, "trigger": "http"},
+        {
+            "run_id": RUN,
+            "landing_zones": [zone],
+            "dry_run": True,
+            "request_id": RUN,
+            "trigger": "http",
+            "resource_graph": False,
+        }
+        for zone in ("lz-emea", "lz-amer")
     ]
     assert [ZoneMessage.parse(message.to_json()) for message in sent] == sent
+
+
+def test_below_the_resource_graph_threshold_each_landing_zone_still_has_its_own_message() -> None:
+    sent = messages(RUN, ["lz-1", "lz-2", "lz-3"], dry_run=False, request_id="r", trigger="timer", graph_min_zones=4)
+
+    assert [(m.landing_zones, m.resource_graph) for m in sent] == [
+        (("lz-1",), False),
+        (("lz-2",), False),
+        (("lz-3",), False),
+    ]
+
+
+def test_a_large_estate_is_sent_in_batches_of_the_threshold_each_observed_with_resource_graph() -> None:
+    zones = [f"lz-{n}" for n in range(1, 8)]
+
+    sent = messages(RUN, zones, dry_run=False, request_id="r", trigger="timer", graph_min_zones=3)
+
+    assert [(m.landing_zones, m.resource_graph) for m in sent] == [
+        (("lz-1", "lz-2", "lz-3"), True),
+        (("lz-4", "lz-5", "lz-6"), True),
+        (("lz-7",), True),
+    ]
+    assert [ZoneMessage.parse(message.to_json()) for message in sent] == sent
+
+
+def test_a_message_of_the_previous_version_with_one_landing_zone_is_still_understood() -> None:
+    legacy = {"run_id": RUN, "landing_zone": "lz-emea", "dry_run": False, "request_id": RUN, "trigger": "timer"}
+
+    assert ZoneMessage.parse(json.dumps(legacy)) == ZoneMessage(RUN, ("lz-emea",), False, RUN, "timer", False)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +83,18 @@ def test_one_message_per_landing_zone_naming_the_run_the_zone_and_dry_run() -> N
         json.dumps({"run_id": RUN, "landing_zone": "", "dry_run": False, "request_id": RUN, "trigger": "http"}),
         json.dumps({"run_id": RUN, "landing_zone": "lz-emea", "dry_run": "no", "request_id": RUN, "trigger": "http"}),
         json.dumps({"run_id": RUN, "landing_zone": "lz-emea", "dry_run": False, "request_id": RUN, "trigger": "event"}),
+        json.dumps({"run_id": RUN, "landing_zones": [], "dry_run": False, "request_id": RUN, "trigger": "http"}),
+        json.dumps({"run_id": RUN, "landing_zones": ["a", 1], "dry_run": False, "request_id": RUN, "trigger": "http"}),
+        json.dumps(
+            {
+                "run_id": RUN,
+                "landing_zones": ["lz-emea"],
+                "dry_run": False,
+                "request_id": RUN,
+                "trigger": "http",
+                "resource_graph": "yes",
+            }
+        ),
     ],
 )
 def test_a_malformed_message_is_refused(text: str) -> None:
@@ -70,7 +118,7 @@ def test_a_running_run_reports_progress_and_each_zones_state_without_a_report() 
         "dry_run": False,
         "trigger": "http",
         "created_at": "2026-11-27T14:00:00.000+00:00",
-        "progress": {"landing_zones": 2, "done": 1},
+        "progress": {"landing_zones": 2, "done": 1, "failed": 0},
         "landing_zones": [
             {"landing_zone": "lz-emea", "state": "done", "attempts": 1, "updated_at": "2026-11-27T14:00:02.000+00:00"},
             {
@@ -88,7 +136,7 @@ def test_a_zone_not_recorded_yet_is_pending() -> None:
     status = run_status(Run(RUN, ("lz-emea",), True, "timer", T0), [])
 
     assert status["landing_zones"] == [{"landing_zone": "lz-emea", "state": "pending"}]
-    assert status["progress"] == {"landing_zones": 1, "done": 0}
+    assert status["progress"] == {"landing_zones": 1, "done": 0, "failed": 0}
 
 
 def test_a_finished_run_ends_with_the_estate_report_of_its_zones() -> None:
@@ -114,6 +162,27 @@ def test_a_finished_run_ends_with_the_estate_report_of_its_zones() -> None:
             {"subscription_id": "2222", "resource_group": "dp-c-rg", "outcome": "compliant"},
         ],
     }
+
+
+def test_a_zone_given_up_on_ends_the_run_as_failed_with_the_other_zones_report() -> None:
+    run = Run(RUN, ("lz-emea", "lz-amer"), False, "timer", T0)
+    amer = zone_report("2222", [("dp-c-rg", "compliant")], changed=0, compliant=1)
+    records = [
+        ZoneRecord("lz-amer", ZoneState.DONE, 1, T0 + datetime.timedelta(seconds=1), amer),
+        ZoneRecord("lz-emea", ZoneState.FAILED, 5, T0 + datetime.timedelta(seconds=9), error="ARM 503"),
+    ]
+
+    status = run_status(run, records)
+
+    assert (status["status"], status["progress"]) == ("failed", {"landing_zones": 2, "done": 1, "failed": 1})
+    assert status["landing_zones"][0] == {
+        "landing_zone": "lz-emea",
+        "state": "failed",
+        "attempts": 5,
+        "updated_at": "2026-11-27T14:00:09.000+00:00",
+        "error": "ARM 503",
+    }
+    assert (status["finished_at"], status["report"]["summary"]["groups"]) == ("2026-11-27T14:00:09.000+00:00", 1)
 
 
 def test_combining_no_zones_is_an_empty_estate_report() -> None:
