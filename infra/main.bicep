@@ -42,7 +42,7 @@ param maxWritesPerSubscription int = 2
 param coalesceWindowMs int = 1000
 
 @minValue(1)
-@description('DPGOV_RESOURCE_GRAPH_MIN_ZONES: a reconcile of at least this many landing zones lists their groups with one paged Resource Graph query.')
+@description('DPGOV_RESOURCE_GRAPH_MIN_ZONES: from this many landing zones, runs go in batches of this many zones, each read with Resource Graph queries.')
 param resourceGraphMinZones int = 10
 
 @minValue(1)
