@@ -23,6 +23,7 @@ from azure.mgmt.resource.policy.aio import PolicyClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from azure.mgmt.resourcegraph.aio import ResourceGraphClient
 
+from shared.azure.graph_quota import GraphQuotaGate
 from shared.azure.request_id import ReconcileRequestIdPolicy
 from shared.azure.throttling import RateGates
 from shared.settings import DEFAULT_MAX_WRITES_PER_SUBSCRIPTION, Settings
@@ -104,6 +105,7 @@ class ArmClients:
         self._session = session
         self._clients: dict[tuple[object, str], _Closeable] = {}
         self._rate_gates = RateGates(max_writes_per_subscription)  # this instance's; others keep their own
+        self.graph_quota = GraphQuotaGate()  # Resource Graph's per-user quota, as this instance sees it
         self._owned: tuple[aiohttp.ClientSession, AsyncTokenCredential] | None = None
 
     @property
@@ -150,9 +152,9 @@ class ArmClients:
         return self._client(PolicyInsightsClient, subscription_id)
 
     def resource_graph(self) -> ResourceGraphClient:
-        """The tenant-wide Resource Graph client. Resource Graph has its own per-user quota (its 429s
-        carry ``Retry-After``, which the SDK's retry honours), not ARM's subscription buckets, so the
-        ARM rate gate is not in its pipeline."""
+        """The tenant-wide Resource Graph client. Resource Graph has its own per-user quota, not
+        ARM's subscription buckets, so its pipeline paces to that quota (``GraphQuotaGate``, one per
+        process) instead of the ARM rate gate; the SDK's retry honours a 429's ``Retry-After``."""
         key = (ResourceGraphClient, "")
         client = self._clients.get(key)
         if client is None:
@@ -162,6 +164,7 @@ class ArmClients:
                 transport=self.transport(),
                 user_agent=USER_AGENT,
                 per_call_policies=[ReconcileRequestIdPolicy()],
+                per_retry_policies=[self.graph_quota],
             )
         return client  # type: ignore[return-value]  # keyed by its own type
 

@@ -19,6 +19,8 @@ from azure.mgmt.resource.resources.aio import ResourceManagementClient
 from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 
 from emulator.client import EmulatorControl
+from shared.azure.clients import ArmClients
+from shared.azure.resource_graph import ResourceGraph
 from shared.engine import open_engine
 from shared.report import EstateReport
 from shared.settings import Settings
@@ -202,3 +204,22 @@ async def test_an_assignment_resource_graph_still_shows_missing_but_arm_has_back
     assert product_outcomes(report) == {ORDERS: "compliant", LEADS: "compliant", INVOICES: "compliant"}
     assert (group_reads(governed_estate, INVOICES), assignment_reads(governed_estate, INVOICES)) == (1, 2)
     assert governed_estate.request_summary().writes == 0
+
+
+async def test_queries_beyond_the_quota_wait_for_its_reset_instead_of_drawing_429s(
+    blank_azure: EmulatorControl,
+) -> None:
+    blank_azure.seed_groups(EMEA, {ORDERS: {}})
+    blank_azure.set_throttling(True)  # Resource Graph's quota enforced: 15 queries per 5 s per caller
+    clients = ArmClients.connect(Settings.from_environment())
+    try:
+        graph = ResourceGraph(clients)
+        for _ in range(17):
+            assert [group.ref.name async for group in graph.list_groups([EMEA])] == [ORDERS]
+    finally:
+        await clients.close()
+        blank_azure.set_throttling(False)
+
+    statuses = [entry.status for entry in blank_azure.requests_log() if entry.operation == "Resources"]
+    assert (len(statuses), statuses.count(429)) == (17, 0)
+    assert clients.graph_quota.waits == 1, "the 16th query waited for the window to reset; the 17th went after it"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import azure.functions as func
@@ -23,6 +25,8 @@ from shared.engine import EngineProvider
 from shared.fanout import messages
 from tests.integration.conftest import EMEA
 from tests.otel import Exported, find_strings, recording
+
+APP_ROOT = Path(__file__).resolve().parents[2]  # host.json's directory
 
 GROUP = "dp-sales-orders-rg"
 SCOPE = f"/subscriptions/{EMEA}/resourceGroups/{GROUP}"
@@ -255,7 +259,8 @@ async def test_a_timer_runs_zone_messages_trace_each_landing_zone_and_count_the_
     with recording() as exported:
         for message in run:
             await reconcile_zone(
-                message=make_queue_message(message.to_json().encode(), message_id="m", dequeue_count=1)
+                message=make_queue_message(message.to_json().encode(), message_id="m", dequeue_count=1),
+                context=SimpleNamespace(function_directory=str(APP_ROOT)),  # what the queue function reads of it
             )
 
     spans = exported[0]

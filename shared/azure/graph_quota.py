@@ -1,0 +1,76 @@
+"""Pace Resource Graph queries to the caller's quota as its answers report it.
+
+Resource Graph throttles per user (the app's identity, across every instance), not per
+subscription: by default 15 queries per 5-second window. Every answer says what is left,
+``x-ms-user-quota-remaining``, and when the window resets, ``x-ms-user-quota-resets-after``
+(``hh:mm:ss``). Microsoft's guidance is to wait for the reset once the quota is spent rather than
+send into 429s. This policy sits after the retry policy (it gates every attempt), and one gate is
+shared by all of a process's queries: once an answer says nothing is left, no query is sent until
+the window has reset, plus up to ``RESET_JITTER`` of it, so instances that ran out together do not
+come back in lockstep. A 429 (the other instances spent the quota) closes the gate for its
+``Retry-After`` too; the retry policy then sends the query again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+from collections.abc import Callable
+
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import AsyncHTTPPolicy
+from azure.core.rest import AsyncHttpResponse, HttpRequest
+
+from shared.azure.throttling import retry_after_seconds
+
+RESET_JITTER = 0.2  # reopen after the reset * [1, 1.2)
+_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
+
+
+def timespan_seconds(text: str | None) -> float | None:
+    """``[d.]hh:mm:ss[.fff]`` (how Resource Graph writes the reset) in seconds; None if unreadable."""
+    match = _TIMESPAN.match((text or "").strip())
+    if match is None:
+        return None
+    days, hours, minutes, seconds = match.groups()
+    return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+class GraphQuotaGate(AsyncHTTPPolicy[HttpRequest, AsyncHttpResponse]):
+    """A per-retry pipeline policy of the Resource Graph client."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__()
+        self._clock = clock
+        self._jitter = jitter
+        self.closed_until = 0.0
+        self.waits = 0  # queries held back, for the benchmarks and the logs
+
+    async def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
+        wait = self.closed_until - self._clock()
+        if wait > 0:
+            self.waits += 1
+        while wait > 0:
+            await asyncio.sleep(wait)
+            wait = self.closed_until - self._clock()  # another answer may have closed it further
+        response = await self.next.send(request)
+        self.observe(response.http_response)
+        return response
+
+    def observe(self, response: AsyncHttpResponse) -> None:
+        headers = response.headers
+        now = self._clock()
+        if response.status_code == 429:
+            pause = retry_after_seconds(headers) or timespan_seconds(headers.get("x-ms-user-quota-resets-after"))
+        else:
+            remaining = headers.get("x-ms-user-quota-remaining")
+            spent = remaining is not None and remaining.strip().isdigit() and int(remaining) <= 0
+            pause = timespan_seconds(headers.get("x-ms-user-quota-resets-after")) if spent else None
+        if pause is not None:
+            self.closed_until = max(self.closed_until, now + pause * (1 + RESET_JITTER * self._jitter()))
