@@ -22,6 +22,7 @@ from azure.data.tables.aio import TableClient
 from azure.identity import DefaultAzureCredential as SyncDefaultAzureCredential
 from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 from azure.mgmt.authorization.aio import AuthorizationManagementClient
+from azure.mgmt.resource.policy.aio import PolicyClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
 from emulator.client import EmulatorControl
@@ -207,6 +208,16 @@ async def authorization(app_environment: dict[str, str]) -> AsyncIterator[Author
 
 
 TEAM_CLIENT_ID = "0b0e7a11-7ea4-4a11-9e11-00000000feed"
+
+
+@pytest.fixture
+async def policy(app_environment: dict[str, str]) -> AsyncIterator[PolicyClient]:
+    """The policy API for the landing zone EMEA, as the app's identity."""
+    async with (
+        DefaultAzureCredential() as credential,
+        PolicyClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
+    ):
+        yield client
 
 
 @pytest.fixture

@@ -26,15 +26,6 @@ SCOPE = f"/subscriptions/{EMEA}/resourceGroups/{GROUP}"
 
 
 @pytest.fixture
-async def policy(app_environment: dict[str, str]) -> AsyncIterator[PolicyClient]:
-    async with (
-        DefaultAzureCredential() as credential,
-        PolicyClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
-    ):
-        yield client
-
-
-@pytest.fixture
 async def team_policy(app_environment: dict[str, str]) -> AsyncIterator[PolicyClient]:
     async with (
         ManagedIdentityCredential(client_id=TEAM_CLIENT_ID) as credential,

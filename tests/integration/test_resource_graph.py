@@ -8,10 +8,8 @@ made: nothing but the reconcile under test touches the groups.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 
 import pytest
-from azure.identity.aio import DefaultAzureCredential
 from azure.mgmt.authorization.aio import AuthorizationManagementClient
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignment, RoleAssignmentCreateParameters
 from azure.mgmt.resource.policy.aio import PolicyClient
@@ -54,15 +52,6 @@ def product_outcomes(report: EstateReport) -> dict[str, str]:
 async def set_cost_center(team_arm: ResourceManagementClient, group: str, value: str) -> None:
     edit = TagsPatchResource(operation="Merge", properties=Tags(tags={"CostCenter": value}))
     await (await team_arm.tags.begin_update_at_scope(f"/subscriptions/{EMEA}/resourceGroups/{group}", edit)).result()
-
-
-@pytest.fixture
-async def policy(app_environment: dict[str, str]) -> AsyncIterator[PolicyClient]:
-    async with (
-        DefaultAzureCredential() as credential,
-        PolicyClient(credential, EMEA, base_url=app_environment["DPGOV_ARM_ENDPOINT"]) as client,
-    ):
-        yield client
 
 
 @pytest.fixture
