@@ -36,7 +36,11 @@ from emulator.tls import ensure_ca
 _CA_DIR = Path(tempfile.mkdtemp(prefix="dpgov-bench-ca-"))
 os.environ["SSL_CERT_FILE"] = str(ensure_ca(_CA_DIR).ca_bundle)
 
-from bench.scenarios import main  # noqa: E402
-
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["estate"]:  # the large estate (bench/estate.py): python -m bench estate [options]
+        from bench.estate import main as estate
+
+        sys.exit(estate(sys.argv[2:], _CA_DIR))
+    from bench.scenarios import main
+
     sys.exit(main(_CA_DIR))

@@ -19,7 +19,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -642,37 +642,47 @@ class Reconciler:
             return await self._not_governed(zone, group, identity, run.reads, dry_run)
         subject = Subject(zone, group, identity, record)
         observed = await self._observe_listed(run, subject)
-        if run.from_snapshot and self._would_write(subject, observed):
-            return await self._confirm_from_arm(run, group, record)
+        if run.from_snapshot and (stale := self._would_write(subject, observed)):
+            return await self._confirm_from_arm(run, subject, observed, stale)
         return await self._govern(subject, observed, dry_run=dry_run, shared=run.shared)
 
-    async def _observe_listed(self, run: _ZoneRun, subject: Subject) -> dict[str, Observed]:
-        """Every aspect's observation of a listed group, from the landing zone's bulk views."""
+    async def _observe_listed(
+        self, run: _ZoneRun, subject: Subject, aspects: Collection[str] | None = None
+    ) -> dict[str, Observed]:
+        """The aspects' observations of a listed group (every aspect's unless named), from the
+        landing zone's bulk views."""
         identified: asyncio.Future[Subject] = asyncio.get_running_loop().create_future()
         identified.set_result(subject)
         target = Target(run.zone, subject.ref, identified)
+        names = [name for name in run.views if aspects is None or name in aspects]
 
         async def observe(view: asyncio.Task[ZoneView[Any]]) -> object:
             return await (await asyncio.shield(view)).get(target)
 
-        outcomes = await asyncio.gather(*(observe(view) for view in run.views.values()), return_exceptions=True)
-        return dict(zip(run.views, outcomes, strict=True))
+        outcomes = await asyncio.gather(*(observe(run.views[name]) for name in names), return_exceptions=True)
+        return dict(zip(names, outcomes, strict=True))
 
-    def _would_write(self, subject: Subject, observed: Mapping[str, Observed]) -> bool:
-        """Whether governing the group would write anything: an action, or its first ledger record."""
+    def _would_write(self, subject: Subject, observed: Mapping[str, Observed]) -> frozenset[str]:
+        """The aspects whose plans for the group are not empty (or could not be made); all of them
+        when the group has no ledger record yet (its first record is a write)."""
         if subject.record is None:
-            return True
-        return any(
-            aspect.diff(aspect.desire(subject), seen).actions
+            return frozenset(aspect.name for aspect in self._aspects)
+        return frozenset(
+            aspect.name
             for aspect in self._aspects
-            if not isinstance(seen := observed[aspect.name], BaseException)
+            if isinstance(seen := observed[aspect.name], BaseException)
+            or aspect.diff(aspect.desire(subject), seen).actions
         )
 
-    async def _confirm_from_arm(self, run: _ZoneRun, listed: ObservedGroup, record: LedgerRecord | None) -> GroupReport:
-        """Resource Graph lags ARM, so a group it shows drifted is read from ARM again — the group,
-        its role and policy assignments, and its visualization groups and their assignments —
-        and classified, observed and planned from those reads before anything is written."""
-        zone, ref, dry_run = run.zone, listed.ref, run.dry_run
+    async def _confirm_from_arm(
+        self, run: _ZoneRun, listed: Subject, observed: Mapping[str, Observed], stale: frozenset[str]
+    ) -> GroupReport:
+        """Resource Graph lags ARM, so a group it shows drifted is read from ARM again before
+        anything is written: the group itself, then what the ``stale`` aspects (those with actions)
+        observe — its role and policy assignments, its visualization groups and theirs — and it is
+        classified, observed and planned from those reads. The other aspects' observations stand
+        (they planned nothing); a group whose identity changed meanwhile is observed afresh whole."""
+        zone, ref, dry_run, record = run.zone, listed.ref, run.dry_run, listed.record
         dedicated = dedicated_visualization_group(self._config, ref.name)
         run.reads.refresh([ref.name, zone.visualization_resource_group, *([dedicated] if dedicated else [])])
         try:
@@ -689,8 +699,9 @@ class Reconciler:
         if isinstance(identity, Unclassified):
             return await self._not_governed(zone, group, identity, run.reads, dry_run)
         subject = Subject(zone, group, identity, record)
-        observed = await self._observe_listed(run, subject)
-        return await self._govern(subject, observed, dry_run=dry_run, shared=run.shared)
+        again = None if identity != listed.identity else stale
+        fresh = await self._observe_listed(run, subject, again)
+        return await self._govern(subject, {**observed, **fresh}, dry_run=dry_run, shared=run.shared)
 
     async def _not_governed(
         self, zone: LandingZone, group: ObservedGroup, why: Unclassified, reads: Reads, dry_run: bool
