@@ -42,6 +42,10 @@ class ManagementGroups:
 
     def __init__(self) -> None:
         self._groups: dict[str, ManagementGroup] = {}
+        # The group each subscription is directly in (case-folded ids and names), rebuilt on writes.
+        self._of_subscription: dict[str, str] = {}
+        # How many groups were removed so far (records at a removed group are gone with it).
+        self.removals = 0
 
     def __iter__(self) -> Iterator[ManagementGroup]:
         return iter(self._groups.values())
@@ -67,6 +71,7 @@ class ManagementGroups:
         existing = self._groups.get(key)
         group = ManagementGroup(existing.name if existing else name, display_name or name, parent, wanted)
         self._groups[key] = group
+        self._reindex()
         return group, existing is None
 
     def remove(self, name: str) -> bool:
@@ -78,7 +83,15 @@ class ManagementGroups:
         if children:
             raise ValueError(f"the management group '{name}' still has child groups: {', '.join(children)}")
         del self._groups[key]
+        self.removals += 1
+        self._reindex()
         return True
+
+    def _reindex(self) -> None:
+        self._of_subscription = {}
+        for key, group in self._groups.items():
+            for subscription in group.subscriptions:
+                self._of_subscription.setdefault(subscription.casefold(), key)
 
     def _chain(self, name: str) -> list[ManagementGroup]:
         chain: list[ManagementGroup] = []
@@ -94,8 +107,5 @@ class ManagementGroups:
 
     def of_subscription(self, subscription_id: str) -> list[ManagementGroup]:
         """The groups a subscription is in, directly or through parents, the topmost first."""
-        wanted = subscription_id.casefold()
-        for group in self._groups.values():
-            if wanted in {subscription.casefold() for subscription in group.subscriptions}:
-                return self.ancestry(group.name)
-        return []
+        key = self._of_subscription.get(subscription_id.casefold())
+        return self.ancestry(self._groups[key].name) if key is not None else []

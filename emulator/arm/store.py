@@ -163,6 +163,9 @@ class Store:
     def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
         self._subscriptions: dict[str, Subscription] = {}
+        # The groups something was removed from or replaced in, in order, as (case-folded subscription
+        # id, case-folded group name): what RBAC and Policy look at to forget records of deleted scopes.
+        self.removals: list[tuple[str, str]] = []
 
     def __iter__(self) -> Iterator[Subscription]:
         return iter(self._subscriptions.values())
@@ -205,13 +208,20 @@ class Store:
             raise resource_group_not_found(name)
         return group
 
+    def note_removal(self, subscription_id: str, group_name: str) -> None:
+        """Record that a group, or a resource in it, was removed or replaced."""
+        self.removals.append((subscription_id.casefold(), group_name.casefold()))
+
     def add_group(self, group: ResourceGroup) -> None:
-        self.subscription(group.subscription_id).groups[group.name.casefold()] = group
+        groups = self.subscription(group.subscription_id).groups
+        if group.name.casefold() in groups:
+            self.note_removal(group.subscription_id, group.name)
+        groups[group.name.casefold()] = group
 
     def remove_group(self, subscription_id: str, name: str) -> None:
         subscription = self._subscriptions.get(subscription_id.casefold())
-        if subscription is not None:
-            subscription.groups.pop(name.casefold(), None)
+        if subscription is not None and subscription.groups.pop(name.casefold(), None) is not None:
+            self.note_removal(subscription_id, name)
 
     def seed(self, seeds: Sequence[SeedSubscription]) -> int:
         """Add subscriptions, groups and resources as given (replacing same-named groups).
@@ -225,6 +235,8 @@ class Store:
                 seed.subscription_id, display_name=seed.display_name, tenant_id=seed.tenant_id
             )
             for group_seed in seed.resource_groups:
+                if group_seed.name.casefold() in subscription.groups:
+                    self.note_removal(subscription.subscription_id, group_seed.name)
                 subscription.groups[group_seed.name.casefold()] = self._seed_group(subscription, group_seed)
                 written += 1
         return written

@@ -50,6 +50,11 @@ class PurviewAccount:
         self.tenant_id = tenant_id
         self.creator = creator
         self.collections: dict[str, Collection] = {}
+        # The keys of each collection's children (by the parent's case-folded name), and each
+        # collection's position in ``collections``, so children are found without a scan.
+        self._children: dict[str, dict[str, None]] = {}
+        self._seq: dict[str, int] = {}
+        self._next_seq = 0
         self.policies = PolicyStore.empty()
         self.sources: dict[str, DataSource] = {}
         self.types = TypeRegistry.with_builtins()
@@ -79,6 +84,8 @@ class PurviewAccount:
         its default rate limit, nothing else."""
         now = utc_now()
         self.collections = {}
+        self._children = {}
+        self._seq = {}
         self.policies = PolicyStore.empty()
         self.sources = {}
         self.types = TypeRegistry.with_builtins()
@@ -99,15 +106,42 @@ class PurviewAccount:
         self.add_collection(root, creator=self.creator)
 
     def add_collection(self, collection: Collection, *, creator: str) -> None:
+        if collection.key not in self.collections:
+            self._seq[collection.key] = self._next_seq
+            self._next_seq += 1
         self.collections[collection.key] = collection
+        self._index_child(collection)
         self.policies.create(collection.name, collection.parent, [creator])
 
     def remove_collection(self, collection: Collection) -> None:
         del self.collections[collection.key]
+        self._seq.pop(collection.key, None)
         self.policies.remove(collection.name)
 
+    def move_collection(self, collection: Collection, parent: str) -> None:
+        """Put a collection under another parent (its policy follows)."""
+        collection.parent = parent
+        self._index_child(collection)
+        self.policies.reparent(collection.name, parent)
+
+    def _index_child(self, collection: Collection) -> None:
+        if collection.parent is not None:
+            self._children.setdefault(collection.parent.casefold(), {})[collection.key] = None
+
     def children(self, name: str) -> list[Collection]:
-        return [c for c in self.collections.values() if c.parent is not None and c.parent.casefold() == name.casefold()]
+        """The collections directly under this one, in ``collections``' order."""
+        wanted = name.casefold()
+        keys = self._children.get(wanted)
+        if not keys:
+            return []
+        found: list[Collection] = []
+        for key in list(keys):
+            child = self.collections.get(key)
+            if child is None or child.parent is None or child.parent.casefold() != wanted:
+                del keys[key]  # removed or moved elsewhere
+            else:
+                found.append(child)
+        return sorted(found, key=lambda child: self._seq[child.key])
 
     def ancestors(self, name: str) -> list[str]:
         """The names above a collection, its parent first, the root last."""

@@ -183,8 +183,7 @@ def create_or_update_collection(account: PurviewAccount, call: PurviewCall) -> P
     if "description" in body:
         existing.description = description
     if parent_name is not None and parent_name != existing.parent:
-        existing.parent = parent_name
-        account.policies.reparent(existing.name, parent_name)
+        account.move_collection(existing, parent_name)
     existing.modified_by = call.caller.object_id
     existing.modified_by_type = call.caller_type
     existing.modified_at = now

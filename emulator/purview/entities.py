@@ -105,22 +105,45 @@ _ROUND_TRIPPED = ("relationshipAttributes", "labels", "contacts", "classificatio
 @dataclass
 class EntityStore:
     by_guid: dict[str, Entity]
+    # The guids of the entities that were ever ACTIVE under a (typeName, qualifiedName), and each
+    # entity's position in ``by_guid``; :meth:`active` checks what it finds, so entries may be stale.
+    _by_unique: dict[tuple[str, str], dict[str, None]] = field(default_factory=dict, repr=False, compare=False)
+    _seq: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> EntityStore:
         return cls({})
 
+    def add(self, entity: Entity) -> None:
+        """Store a new entity."""
+        self.by_guid[entity.guid] = entity
+        self.track(entity)
+
+    def track(self, entity: Entity) -> None:
+        """Index an entity under its type and current ``qualifiedName`` (after a change of attributes)."""
+        self._seq.setdefault(entity.guid, len(self._seq))
+        self._by_unique.setdefault((entity.type_name, entity.qualified_name), {})[entity.guid] = None
+
     def active(self, type_name: str, qualified_name: str) -> Entity | None:
-        return next(
-            (
-                entity
-                for entity in self.by_guid.values()
-                if entity.status == "ACTIVE"
-                and entity.type_name == type_name
-                and entity.qualified_name == qualified_name
-            ),
-            None,
-        )
+        """The first (in ``by_guid``'s order) ACTIVE entity of this type and ``qualifiedName``."""
+        if len(self._seq) != len(self.by_guid):  # entities stored without :meth:`add`: index them all again
+            self._seq = {}
+            for stored in self.by_guid.values():
+                self.track(stored)
+        key = (type_name, qualified_name)
+        guids = self._by_unique.get(key)
+        if not guids:
+            return None
+        found: list[Entity] = []
+        for guid in list(guids):
+            entity = self.by_guid.get(guid)
+            if entity is None or entity.type_name != type_name or entity.qualified_name != qualified_name:
+                del guids[guid]
+            elif entity.status == "ACTIVE":
+                found.append(entity)
+        if not guids:
+            del self._by_unique[key]
+        return min(found, key=lambda entity: self._seq[entity.guid], default=None)
 
     def active_in(self, collection: str) -> list[Entity]:
         return [e for e in self.by_guid.values() if e.status == "ACTIVE" and e.collection_id == collection.lower()]
@@ -200,9 +223,10 @@ def _apply(account: PurviewAccount, call: PurviewCall, upsert: _Upsert, collecti
             update_time=now,
             extras=extras,
         )
-        account.entities.by_guid[entity.guid] = entity
+        account.entities.add(entity)
         return "CREATE", entity
     entity.attributes.update(copy.deepcopy(attributes))
+    account.entities.track(entity)
     entity.extras.update(extras)
     if collection is not None:
         entity.collection_id = collection

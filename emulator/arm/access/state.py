@@ -19,6 +19,7 @@ from ...directory.principals import Principal, Principals
 from ...identity.tokens import TokenIssuer
 from ..management_groups import ManagementGroups
 from ..store import Store
+from .index import ScopedRecords
 from .records import PolicyAssignment, PolicyDefinition, Remediation, RoleAssignment
 
 __all__ = ["AccessState"]
@@ -35,18 +36,40 @@ class AccessState:
         self.principals = Principals()
         self.management_groups = ManagementGroups()
         # Role assignment names are unique in the whole tenant, so they are keyed by name alone.
-        self.role_assignments: dict[str, RoleAssignment] = {}
+        self.role_assignments: ScopedRecords[RoleAssignment] = ScopedRecords()
         # Custom definitions and sets, and assignments and remediations, keyed by their case-folded ids.
-        self.policy_definitions: dict[str, PolicyDefinition] = {}
-        self.policy_assignments: dict[str, PolicyAssignment] = {}
-        self.remediations: dict[str, Remediation] = {}
+        self.policy_definitions: ScopedRecords[PolicyDefinition] = ScopedRecords()
+        self.policy_assignments: ScopedRecords[PolicyAssignment] = ScopedRecords()
+        self.remediations: ScopedRecords[Remediation] = ScopedRecords()
+        # How far :meth:`prune` has followed the store's and the management groups' removals.
+        self._pruned: tuple[Store, int, int] | None = None
 
     def prune(self, store: Store) -> None:
-        """Forget records whose scope is gone: ARM deletes extension resources with their scope."""
+        """Forget records whose scope is gone: ARM deletes extension resources with their scope.
+
+        Only records in a group the store removed something from (or replaced) since the last
+        prune, and records at management groups once one was removed, are looked at; a store not
+        seen before is swept whole.
+        """
         groups = self.management_groups
-        for records in (self.role_assignments, self.policy_assignments, self.remediations, self.policy_definitions):
-            for key in [key for key, record in records.items() if not record.scope.anchor.alive(store, groups)]:
-                del records[key]
+
+        def alive(record: RoleAssignment | PolicyAssignment | Remediation | PolicyDefinition) -> bool:
+            return record.scope.anchor.alive(store, groups)
+
+        pruned, removals = self._pruned, len(store.removals)
+        every = (self.role_assignments, self.policy_assignments, self.remediations, self.policy_definitions)
+        if pruned is None or pruned[0] is not store:
+            for records in every:
+                records.drop_dead(alive)
+        else:
+            if pruned[1] != removals:
+                touched = set(store.removals[pruned[1] :])
+                for records in every:
+                    records.drop_dead(alive, touched)
+            if pruned[2] != groups.removals:
+                for records in every:
+                    records.drop_dead_in_management_groups(alive)
+        self._pruned = (store, removals, groups.removals)
 
     def directory(self, store: Store) -> list[Principal]:
         """Every principal of the tenant, visible to ARM yet or not."""

@@ -186,7 +186,7 @@ def _list(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse
     if call.query.get("$filter", "").strip():
         raise ArmError(400, "InvalidFilterInQueryString", "Filtering remediations is not supported by the emulator.")
     polls = state.settings.remediation_polls
-    chosen = [r for r in state.access.remediations.values() if r.scope.key == resolved.key]
+    chosen = [r for r in state.access.remediations.at(resolved.key) if r.scope.key == resolved.key]
     page = page_of(
         chosen,
         key=lambda remediation: remediation.id.casefold(),

@@ -131,6 +131,8 @@ def account_resource(state: EmulatorState, group: ResourceGroup, location: str) 
     )
     resource.properties.update(_derive(resource))
     complete_account(state, resource, state.issuer.system_identity.principal_id)
+    if resource.key in group.resources:
+        state.store.note_removal(group.subscription_id, group.name)
     group.resources[resource.key] = resource
     return resource
 

@@ -180,6 +180,7 @@ def _serve(rules: TrackedRules, state: EmulatorState, call: ArmCall, target: Arm
             return ArmResponse(204)
         writable(group)
         _remove_with_children(group, resource)
+        state.store.note_removal(group.subscription_id, group.name)
         _publish(state, call, "delete", ref, update=True)
         return ArmResponse(200)
     raise method_not_allowed(call, "GET, HEAD, PUT, PATCH, DELETE")

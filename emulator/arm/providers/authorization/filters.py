@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
+from ...access.index import ScopedRecords
+from ...access.records import PolicyAssignment, RoleAssignment
 from ...errors import ArmError
 from ...management_groups import ManagementGroups
 from ...scopes import ResolvedScope, ancestry
 
-__all__ = ["AssignmentFilter", "Relation", "parse_policy_filter", "parse_role_filter", "relation_of"]
+__all__ = ["AssignmentFilter", "Relation", "candidates", "parse_policy_filter", "parse_role_filter", "relation_of"]
+
+A = TypeVar("A", RoleAssignment, PolicyAssignment)
 
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _FUNCTION = re.compile(r"^\s*(atScope|atExactScope)\(\s*\)\s*$", re.IGNORECASE)
@@ -98,3 +103,14 @@ def relation_of(record: ResolvedScope, listed: ResolvedScope, groups: Management
     above_record = ancestry(record.scope, groups)
     at = record.key == listed.key
     return Relation(at=at, above=not at and record.key in above_listed, below=not at and listed.key in above_record)
+
+
+def candidates(
+    records: ScopedRecords[A], listed: ResolvedScope, groups: ManagementGroups, wanted: AssignmentFilter
+) -> list[A]:
+    """The assignments a list at ``listed`` may show, in their store's order: those at or above it and,
+    when the filter admits them, those that may be below it (a superset; :func:`relation_of` decides)."""
+    above = {*ancestry(listed.scope, groups), listed.key}
+    if not wanted.admits(Relation(at=False, above=False, below=True)):
+        return records.at_any(above)
+    return records.near(above, subscription_id=listed.scope.subscription_id, group=listed.scope.group)

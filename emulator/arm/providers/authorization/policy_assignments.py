@@ -33,7 +33,7 @@ from ...scopes import ResolvedScope, ancestry, extension_id, scope_of_id
 from ...store import normalize_location, utc_now_iso
 from ..tracked import missing_property
 from .common import NAMESPACE, publish, resolve
-from .filters import parse_policy_filter, relation_of
+from .filters import candidates, parse_policy_filter, relation_of
 from .policy_catalog import find_definition, members_of, parse_definition_id
 from .policy_parameters import check_values, value_not_allowed
 
@@ -338,7 +338,7 @@ def _list(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse
     groups = state.access.management_groups
     chosen = [
         record
-        for record in state.access.policy_assignments.values()
+        for record in candidates(state.access.policy_assignments, resolved, groups, wanted)
         if wanted.admits(relation_of(record.scope, resolved, groups))
         and (
             wanted.policy_definition_id is None

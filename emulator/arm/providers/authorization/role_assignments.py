@@ -30,7 +30,7 @@ from ...scopes import ResolvedScope
 from ...store import utc_now_iso
 from ..tracked import missing_property
 from .common import NAMESPACE, is_guid, publish, resolve
-from .filters import parse_role_filter, relation_of
+from .filters import candidates, parse_role_filter, relation_of
 from .role_definitions import find_role, role_definition_id
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ def _put(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse:
         existing.updated_on, existing.updated_by = now, caller
         publish(state, call, "write", WRITE, update=True)
         return ArmResponse(200, existing.to_json())
-    for other in state.access.role_assignments.values():
+    for other in state.access.role_assignments.at(resolved.key):
         if (
             other.scope.key == resolved.key
             and other.principal_id.casefold() == principal_id.casefold()
@@ -248,7 +248,7 @@ def _list(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmResponse
     groups = state.access.management_groups
     chosen = [
         record
-        for record in state.access.role_assignments.values()
+        for record in candidates(state.access.role_assignments, resolved, groups, wanted)
         if wanted.admits(relation_of(record.scope, resolved, groups))
         and (principals is None or record.principal_id.casefold() in principals)
     ]
