@@ -43,7 +43,11 @@ def _group_of(scope: ResolvedScope) -> GroupKey | None:
 class ScopedRecords(MutableMapping[str, R]):
     """Records by key (insertion-ordered, as a dict), indexed by scope key, subscription and group."""
 
-    def __init__(self) -> None:
+    def __init__(self, tag: Callable[[R], str | None] | None = None) -> None:
+        # ``tag``: one more lookup key of a record (e.g. its identity's object id), indexed as well;
+        # a record is never changed after it is stored (a PUT stores a new one), so the tag holds.
+        self._tag = tag
+        self._by_tag: dict[str, dict[str, R]] = {}
         self._items: dict[str, R] = {}
         # Position of each key in ``_items`` (kept when a key's record is replaced, as a dict keeps it).
         self._seq: dict[str, int] = {}
@@ -110,6 +114,9 @@ class ScopedRecords(MutableMapping[str, R]):
             self._by_group.setdefault(group, {})[key] = record
         if scope.anchor.management_group is not None:
             self._in_management_groups[key] = record
+        tag = self._tag(record) if self._tag is not None else None
+        if tag is not None:
+            self._by_tag.setdefault(tag, {})[key] = record
 
     def _unindex(self, key: str, record: R) -> None:
         scope = record.scope
@@ -121,10 +128,17 @@ class ScopedRecords(MutableMapping[str, R]):
         if group is not None:
             _discard(self._by_group, group, key)
         self._in_management_groups.pop(key, None)
+        tag = self._tag(record) if self._tag is not None else None
+        if tag is not None:
+            _discard(self._by_tag, tag, key)
 
     def _ordered(self, keys: Collection[str]) -> list[R]:
         """The records of these keys in the mapping's order."""
         return [self._items[key] for key in sorted(keys, key=self._seq.__getitem__)]
+
+    def tagged(self, tag: str) -> list[R]:
+        """The records whose tag is ``tag``, in insertion order."""
+        return self._ordered(self._by_tag.get(tag, {}).keys())
 
     def at(self, scope_key: str) -> list[R]:
         """The records exactly at a scope (by its case-folded id), in the mapping's order."""

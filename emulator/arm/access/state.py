@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ...control.models import EmulatorIdentity
 from ...directory.principals import Principal, Principals
 from ...identity.tokens import TokenIssuer
 from ..management_groups import ManagementGroups
@@ -39,7 +40,7 @@ class AccessState:
         self.role_assignments: ScopedRecords[RoleAssignment] = ScopedRecords()
         # Custom definitions and sets, and assignments and remediations, keyed by their case-folded ids.
         self.policy_definitions: ScopedRecords[PolicyDefinition] = ScopedRecords()
-        self.policy_assignments: ScopedRecords[PolicyAssignment] = ScopedRecords()
+        self.policy_assignments: ScopedRecords[PolicyAssignment] = ScopedRecords(tag=_identity_of)
         self.remediations: ScopedRecords[Remediation] = ScopedRecords()
         # How far :meth:`prune` has followed the store's and the management groups' removals.
         self._pruned: tuple[Store, int, int] | None = None
@@ -76,36 +77,45 @@ class AccessState:
         self.prune(store)
         found: dict[str, Principal] = {principal.id: principal for principal in self.principals}
         for identity in self._issuer.known_identities():
-            key = identity.principal_id.casefold()
-            name = (
-                "emulator system-assigned identity"
-                if identity == self._issuer.system_identity
-                else (f"user-assigned identity {identity.client_id}")
-            )
-            found.setdefault(key, Principal(key, "ServicePrincipal", name, source="managedIdentity"))
+            found.setdefault(identity.principal_id.casefold(), self._managed_identity(identity))
         for other_id, other_name in self._others() if self._others is not None else ():
-            key = other_id.casefold()
-            found.setdefault(key, Principal(key, "ServicePrincipal", other_name, source="managedIdentity"))
+            found.setdefault(other_id.casefold(), _other_service(other_id, other_name))
         for assignment in self.policy_assignments.values():
-            principal_id = assignment.principal_id
-            if principal_id is not None:
-                key = principal_id.casefold()
-                found.setdefault(
-                    key,
-                    Principal(
-                        key,
-                        "ServicePrincipal",
-                        assignment.name,
-                        visible_at=assignment.identity_visible_at,
-                        source="policyAssignment",
-                    ),
-                )
+            principal = _policy_identity(assignment)
+            if principal is not None:
+                found.setdefault(principal.id, principal)
         return list(found.values())
 
     def find_principal(self, principal_id: str, store: Store) -> Principal | None:
-        """The principal with this object id, visible to ARM yet or not (see :meth:`Principal.visible`)."""
+        """The principal with this object id, visible to ARM yet or not (see :meth:`Principal.visible`).
+
+        What :meth:`directory` would list for it, without building the directory (every role
+        assignment PUT asks): the policy assignments' identities are looked up by their index, and
+        the other services' identities (whose listing walks the store) only when nothing else has
+        the id — object ids are GUIDs, so no two kinds of principal share one.
+        """
+        self.prune(store)
         wanted = principal_id.casefold()
-        return next((principal for principal in self.directory(store) if principal.id == wanted), None)
+        for principal in self.principals:
+            if principal.id == wanted:
+                return principal
+        for identity in self._issuer.known_identities():
+            if identity.principal_id.casefold() == wanted:
+                return self._managed_identity(identity)
+        for assignment in self.policy_assignments.tagged(wanted):
+            return _policy_identity(assignment)
+        for other_id, other_name in self._others() if self._others is not None else ():
+            if other_id.casefold() == wanted:
+                return _other_service(other_id, other_name)
+        return None
+
+    def _managed_identity(self, identity: EmulatorIdentity) -> Principal:
+        name = (
+            "emulator system-assigned identity"
+            if identity == self._issuer.system_identity
+            else (f"user-assigned identity {identity.client_id}")
+        )
+        return Principal(identity.principal_id.casefold(), "ServicePrincipal", name, source="managedIdentity")
 
     def dump(self, store: Store) -> dict[str, Any]:
         """For ``GET /_emulator/state``: what RBAC and Policy hold."""
@@ -119,3 +129,26 @@ class AccessState:
                 remediation.properties | {"id": remediation.id} for remediation in self.remediations.values()
             ],
         }
+
+
+def _identity_of(assignment: PolicyAssignment) -> str | None:
+    """A policy assignment's identity's object id (case-folded): its tag in the index."""
+    principal_id = assignment.principal_id
+    return principal_id.casefold() if principal_id is not None else None
+
+
+def _policy_identity(assignment: PolicyAssignment) -> Principal | None:
+    key = _identity_of(assignment)
+    if key is None:
+        return None
+    return Principal(
+        key,
+        "ServicePrincipal",
+        assignment.name,
+        visible_at=assignment.identity_visible_at,
+        source="policyAssignment",
+    )
+
+
+def _other_service(principal_id: str, name: str) -> Principal:
+    return Principal(principal_id.casefold(), "ServicePrincipal", name, source="managedIdentity")
