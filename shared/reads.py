@@ -4,10 +4,11 @@
 later ask awaits the same task, so the reconciler and each aspect can observe concurrently in one
 round trip without repeating a request. ``ZoneReads`` serves a bulk reconcile of one landing zone:
 groups arrive from the subscription's paged list as the reconciler streams it, and the resources,
-role assignments and policy assignments of every group come from one paged list of the
-subscription's each, started on first ask. In a large run (``GraphSnapshot``) groups, role
-assignments and policy assignments come from Resource Graph instead, one query for every landing
-zone of the run; a group the reconciler must confirm is then ``refresh``-ed: read from ARM again.
+role assignments and policy assignments of every group come from one paged list per kind for the
+whole subscription, started on first ask. In a large run (``GraphSnapshot``) groups, role
+assignments and policy assignments come from Resource Graph instead, one query per kind for every
+landing zone of the run; a group the reconciler must confirm is then ``refresh``-ed: its reads go
+to ARM again.
 """
 
 from __future__ import annotations
