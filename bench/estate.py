@@ -71,6 +71,7 @@ from shared.report import EstateReport
 from shared.settings import DEFAULT_MAX_WRITES_PER_SUBSCRIPTION, Settings
 
 DRIFT_EVERY = 10
+SEED_PASSES = 3  # reconcile-all passes at most to govern the whole estate before measuring
 DRIFT_KINDS = ("tag", "role assignment", "policy assignment")
 BUCKET_REFILL_SECONDS = 21.0  # the slowest of ARM's buckets (writes, deletes: 200 at 10/s) refills in 20 s
 SEED_WRITES_PER_SUBSCRIPTION = "64"
@@ -536,12 +537,20 @@ def run(
             DPGOV_MAX_WRITES_PER_SUBSCRIPTION=SEED_WRITES_PER_SUBSCRIPTION, DPGOV_RESOURCE_GRAPH_MIN_ZONES="1000000"
         )
         governed = reconcile_all(seed_settings, config)
+        passes = 1
+        # At this concurrency the local Table endpoint (Azurite) drops connections now and then: the
+        # groups whose ledger write failed (transiently) are governed by another pass, as the
+        # timer's next run would, so every measured run starts from a fully governed estate.
+        while governed.counts.get("failed") and passes < SEED_PASSES:
+            governed = reconcile_all(seed_settings, config)
+            passes += 1
         govern_s = time.perf_counter() - started
         summary = control.request_summary()
         control.clear_requests()
         notes.append(
             f"seed: emulator seeded in {seeded_s:.1f} s; estate governed in-process (latency 0, throttling off, "
-            f"{SEED_WRITES_PER_SUBSCRIPTION} writes in flight per subscription) in {govern_s:.1f} s: "
+            f"{SEED_WRITES_PER_SUBSCRIPTION} writes in flight per subscription) in {govern_s:.1f} s, "
+            f"{passes} pass{'es' if passes > 1 else ''}: "
             f"{summary.reads} ARM reads, {summary.writes + summary.deletes} ARM writes, "
             f"{summary.purview_reads + summary.purview_writes + summary.purview_deletes} Purview requests; "
             + ", ".join(f"{k} {v}" for k, v in governed.counts.items() if v)
