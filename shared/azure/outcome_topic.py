@@ -20,7 +20,7 @@ import asyncio
 import collections
 import datetime
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from azure.core.credentials_async import AsyncTokenCredential
@@ -38,6 +38,7 @@ log = logging.getLogger("dpgov.outcomes")
 RETRY_TOTAL = 3
 RETRY_BACKOFF_FACTOR = 0.5
 RETRY_BACKOFF_MAX = 4.0
+LOGGED_EVENTS = 20  # events named in one log line; a large first run has tens of thousands
 PUBLISH_DEADLINE_SECONDS = 15.0  # all of a run's events, retries included: governance is not kept waiting
 REMEMBERED_IDS = 10_000
 
@@ -146,12 +147,12 @@ class OutcomePublisher:
             self._fail(batch, describe(error))
             return
         self._count(published=len(batch))
-        log.info("published %s", ", ".join(f"{event.type.value} {event.id} {event.subject}" for event in batch))
+        log.info("published %s", listed(f"{event.type.value} {event.id} {event.subject}" for event in batch))
 
     def _fail(self, batch: Sequence[OutcomeEvent], why: str) -> None:
         for event in batch:
             self._sent.discard(event.id)  # not sent: a redelivered trigger may try again
-        ids = ", ".join(f"{event.type.value} {event.id}" for event in batch)
+        ids = listed(f"{event.type.value} {event.id}" for event in batch)
         log.error("publishing %d outcome event(s) failed, not retried further: %s; %s", len(batch), why, ids)
         self._count(failed=len(batch))
 
@@ -162,3 +163,10 @@ class OutcomePublisher:
 
     async def close(self) -> None:
         await self._client.close()
+
+
+def listed(items: Iterable[str], most: int = LOGGED_EVENTS) -> str:
+    """The first ``most`` items, and how many more there were: a log line stays readable."""
+    items = list(items)
+    shown = ", ".join(items[:most])
+    return shown if len(items) <= most else f"{shown} and {len(items) - most} more"

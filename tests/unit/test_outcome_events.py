@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from shared.aspects.base import Disposition, Finding, FindingKind
 from shared.aspects.tags import MergeTags, TagsAspect
+from shared.azure.outcome_topic import listed
 from shared.classify import Unclassified
 from shared.config import GovernanceConfig
 from shared.identity import Identity, IdentityConflict
@@ -303,3 +304,13 @@ def test_a_run_that_did_something_before_failing_is_announced_and_one_that_did_n
     assert outcome_type(report(done, refused, newly=True)) is OutcomeType.GOVERNED
     assert outcome_type(report(refused, newly=False)) is None
     assert outcome_type(report(refused, newly=True)) is None
+
+
+def test_a_log_line_names_at_most_twenty_events_and_counts_the_rest() -> None:
+    names = [f"DataProduct.Governed {n}" for n in range(18_119)]
+
+    line = listed(names)
+
+    assert line.startswith("DataProduct.Governed 0, DataProduct.Governed 1, ")
+    assert line.endswith("DataProduct.Governed 19 and 18099 more")
+    assert listed(names[:3]) == "DataProduct.Governed 0, DataProduct.Governed 1, DataProduct.Governed 2"
