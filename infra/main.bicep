@@ -46,6 +46,10 @@ param coalesceWindowMs int = 1000
 param resourceGraphMinZones int = 10
 
 @minValue(1)
+@description('DPGOV_MAX_GROUPS_IN_FLIGHT: resource groups one bulk run (a queue message) reconciles at once; bounds its memory.')
+param maxGroupsInFlight int = 256
+
+@minValue(1)
 @description('DPGOV_REQUEST_TIMEOUT_SECONDS: timeout of one Azure request.')
 param requestTimeoutSeconds int = 60
 
@@ -238,6 +242,7 @@ module api 'app/api.bicep' = {
     maxWritesPerSubscription: maxWritesPerSubscription
     coalesceWindowMs: coalesceWindowMs
     resourceGraphMinZones: resourceGraphMinZones
+    maxGroupsInFlight: maxGroupsInFlight
     requestTimeoutSeconds: requestTimeoutSeconds
     ledgerTable: ledgerTable
     reconcileSchedule: reconcileSchedule

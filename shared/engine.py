@@ -180,6 +180,7 @@ def build_engine(settings: Settings, config: GovernanceConfig | None = None) -> 
         coalesce_window=settings.coalesce_window_ms / 1000,
         resource_graph=ResourceGraph(arm),
         resource_graph_min_zones=settings.resource_graph_min_zones,
+        max_groups_in_flight=settings.max_groups_in_flight,
     )
     return Engine(settings, config, reconciler, ledger, outcomes, RunStore(runs_table), queue), EngineClients(
         arm, table, owned, purview.data_map, purview.catalog, outcomes, runs_table, runs_credential, queue

@@ -137,6 +137,7 @@ class Reconciler:
         clock: Callable[[], float] = time.monotonic,
         resource_graph: EstateIndex | None = None,
         resource_graph_min_zones: int = 10,
+        max_groups_in_flight: int = 256,
     ) -> None:
         names = [aspect.name for aspect in aspects]
         if len(set(names)) != len(names):
@@ -158,6 +159,9 @@ class Reconciler:
         # A bulk run of at least this many landing zones lists their groups with one Resource Graph query.
         self._graph = resource_graph
         self._graph_min_zones = resource_graph_min_zones
+        # A bulk run reconciles at most this many groups at once, across its landing zones: each one
+        # in flight holds its observations and plan until its writes are done.
+        self._groups_in_flight = max_groups_in_flight
 
     @property
     def aspects(self) -> tuple[str, ...]:
@@ -390,12 +394,15 @@ class Reconciler:
         started = time.perf_counter()
         selected = zones if zones is not None else self._config.landing_zones
         estate: SingleFlight[Any] = SingleFlight()  # reads every landing zone shares (Purview's lists)
+        slots = asyncio.Semaphore(self._groups_in_flight)  # the zones take turns (the semaphore is FIFO)
         with reconcile_id(request_id) as trigger, telemetry.reconcile_all(dry_run=dry_run) as traced:
             snapshot = self._snapshot(selected, resource_graph)
             try:
                 async with asyncio.TaskGroup() as zone_tasks:
                     per_zone = [
-                        zone_tasks.create_task(self._reconcile_zone_traced(zone, estate, snapshot, dry_run=dry_run))
+                        zone_tasks.create_task(
+                            self._reconcile_zone_traced(zone, estate, snapshot, slots, dry_run=dry_run)
+                        )
                         for zone in selected
                     ]
             finally:
@@ -423,10 +430,16 @@ class Reconciler:
             yield group
 
     async def _reconcile_zone_traced(
-        self, zone: LandingZone, estate: SingleFlight[Any], snapshot: GraphSnapshot | None, *, dry_run: bool
+        self,
+        zone: LandingZone,
+        estate: SingleFlight[Any],
+        snapshot: GraphSnapshot | None,
+        slots: asyncio.Semaphore,
+        *,
+        dry_run: bool,
     ) -> list[GroupReport]:
         with telemetry.reconcile_zone(zone.name, zone.subscription_id):
-            return await self._reconcile_zone(zone, estate, snapshot, dry_run=dry_run)
+            return await self._reconcile_zone(zone, estate, snapshot, slots, dry_run=dry_run)
 
     async def _traced(
         self, zone: LandingZone, ref: GroupRef, dry_run: bool, work: Callable[[], Awaitable[GroupReport]]
@@ -436,7 +449,13 @@ class Reconciler:
             return traced.finish(await work())
 
     async def _reconcile_zone(
-        self, zone: LandingZone, estate: SingleFlight[Any], snapshot: GraphSnapshot | None = None, *, dry_run: bool
+        self,
+        zone: LandingZone,
+        estate: SingleFlight[Any],
+        snapshot: GraphSnapshot | None,
+        slots: asyncio.Semaphore,
+        *,
+        dry_run: bool,
     ) -> list[GroupReport]:
         reads = ZoneReads(self._inventory, zone, estate, snapshot)
         run = _ZoneRun(
@@ -448,24 +467,39 @@ class Reconciler:
             dry_run=dry_run,
             from_snapshot=snapshot is not None,
         )
-        tasks: list[asyncio.Task[GroupReport]] = []
-        failure: list[GroupReport] = []
+        reports: list[GroupReport] = []
+        # The listing only queues the groups (it never waits for a slot: a group in flight may be
+        # waiting for the whole listing, e.g. for its visualization group); ``start`` takes them off
+        # the queue as the run's slots free up.
+        waiting: asyncio.Queue[tuple[GroupRef, Callable[[], Awaitable[GroupReport]]] | None] = asyncio.Queue()
+
+        async def reconcile(ref: GroupRef, work: Callable[[], Awaitable[GroupReport]]) -> None:
+            reports.append(await self._traced(zone, ref, dry_run, work))
+
+        async def start(group_tasks: asyncio.TaskGroup) -> None:
+            while (queued := await waiting.get()) is not None:
+                await slots.acquire()
+                task = group_tasks.create_task(reconcile(*queued))
+                task.add_done_callback(lambda _: slots.release())
+
         try:
             async with asyncio.TaskGroup() as group_tasks:
+                group_tasks.create_task(start(group_tasks))
                 try:
                     async for group in self._listing(zone, snapshot):
                         reads.add(group)
-                        listed = functools.partial(self._reconcile_listed, run, group)
-                        tasks.append(group_tasks.create_task(self._traced(zone, group.ref, dry_run, listed)))
+                        waiting.put_nowait((group.ref, functools.partial(self._reconcile_listed, run, group)))
                     reads.complete()
                     for record in await self._gone(run):
                         gone = functools.partial(self._retire_if_gone, zone, record, dry_run=dry_run)
-                        tasks.append(group_tasks.create_task(self._traced(zone, record.ref, dry_run, gone)))
+                        waiting.put_nowait((record.ref, gone))
                 except Exception as error:
                     reads.fail(error)
                     if not is_azure_error(error):
                         raise
-                    failure.append(self._zone_failed(zone, error, dry_run))
+                    reports.append(self._zone_failed(zone, error, dry_run))
+                finally:
+                    waiting.put_nowait(None)
         finally:
             pending = (run.records, *run.views.values())
             for task in pending:
@@ -473,7 +507,7 @@ class Reconciler:
             await asyncio.gather(*pending, return_exceptions=True)
             await run.shared.close()  # writes shared by several groups: all done, unless a bug cancelled them
             await reads.close()
-        return [task.result() for task in tasks] + failure
+        return reports
 
     # -- the operator's explain and unpin ----------------------------------------------------------
 

@@ -22,6 +22,9 @@ DEFAULT_RUNS_TABLE = "dpgovruns"
 DEFAULT_MAX_WRITES_PER_SUBSCRIPTION = 2
 # A reconcile of at least this many landing zones finds their groups with one paged Resource Graph query.
 DEFAULT_RESOURCE_GRAPH_MIN_ZONES = 10
+# Groups a bulk run reconciles at once (across its zones): bounds the memory of one run, and is far
+# more than the write bounds can keep busy.
+DEFAULT_MAX_GROUPS_IN_FLIGHT = 256
 DEFAULT_UNIFIED_CATALOG_API_VERSION = "2026-03-20-preview"
 DEFAULT_UNIFIED_CATALOG_RATE_LIMIT = "100/20"
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
@@ -187,6 +190,7 @@ class Settings:
     max_writes_per_subscription: int = DEFAULT_MAX_WRITES_PER_SUBSCRIPTION  # ARM writes in flight, per instance
     coalesce_window_ms: int = 1000  # a group's trailing reconcile waits this long after its last event
     resource_graph_min_zones: int = DEFAULT_RESOURCE_GRAPH_MIN_ZONES  # from this many zones, groups via Resource Graph
+    max_groups_in_flight: int = DEFAULT_MAX_GROUPS_IN_FLIGHT  # groups of a bulk run reconciled at once
     request_timeout_seconds: float = 60.0
     identity_object_id: str | None = None  # the app's own principal: its tag writes raise events too
     storage: StorageSettings = StorageSettings()
@@ -212,6 +216,7 @@ class Settings:
             resource_graph_min_zones=_positive_int(
                 env, "DPGOV_RESOURCE_GRAPH_MIN_ZONES", DEFAULT_RESOURCE_GRAPH_MIN_ZONES
             ),
+            max_groups_in_flight=_positive_int(env, "DPGOV_MAX_GROUPS_IN_FLIGHT", DEFAULT_MAX_GROUPS_IN_FLIGHT),
             request_timeout_seconds=float(_positive_int(env, "DPGOV_REQUEST_TIMEOUT_SECONDS", 60)),
             identity_object_id=_object_id(env, "DPGOV_IDENTITY_OBJECT_ID"),
             storage=StorageSettings.from_environment(env),

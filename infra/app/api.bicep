@@ -19,6 +19,7 @@ param maxConcurrency int
 param maxWritesPerSubscription int
 param coalesceWindowMs int
 param resourceGraphMinZones int
+param maxGroupsInFlight int
 param requestTimeoutSeconds int
 param ledgerTable string
 param reconcileSchedule string
@@ -57,6 +58,7 @@ var appSettings = {
   DPGOV_MAX_WRITES_PER_SUBSCRIPTION: string(maxWritesPerSubscription)
   DPGOV_COALESCE_WINDOW_MS: string(coalesceWindowMs)
   DPGOV_RESOURCE_GRAPH_MIN_ZONES: string(resourceGraphMinZones)
+  DPGOV_MAX_GROUPS_IN_FLIGHT: string(maxGroupsInFlight)
   DPGOV_REQUEST_TIMEOUT_SECONDS: string(requestTimeoutSeconds)
   DPGOV_IDENTITY_OBJECT_ID: identityPrincipalId
   DPGOV_LEDGER_TABLE: ledgerTable

@@ -499,6 +499,58 @@ async def test_bulk_retires_a_product_whose_group_is_confirmed_gone(config: Gove
     assert ORDERS not in ledger.records
 
 
+class CountingInventory(MemoryInventory):
+    """Lists a group at a time (as pages arrive) and counts the tag writes in flight at once."""
+
+    def __init__(self, groups: Any) -> None:
+        super().__init__(groups)
+        self.in_flight = 0
+        self.peak = 0
+
+    async def list_groups(self, subscription_id: str) -> Any:
+        async for group in super().list_groups(subscription_id):
+            await asyncio.sleep(0)
+            yield group
+
+    async def merge_tags(self, ref: GroupRef, tags: Any) -> None:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.in_flight -= 1
+        await super().merge_tags(ref, tags)
+
+
+async def test_a_bulk_run_reconciles_at_most_its_bound_of_groups_at_once(config: GovernanceConfig) -> None:
+    inventory = CountingInventory(
+        {EMEA: {f"dp-sales-p{i}-rg": {} for i in range(8)}, AMER: {f"dp-finance-p{i}-rg": {} for i in range(8)}}
+    )
+    engine = Reconciler(config, inventory, MemoryLedger(), [TagsAspect(config, inventory)], max_groups_in_flight=3)
+
+    report = await engine.reconcile_all()
+
+    assert report.counts["changed"] == 16
+    assert inventory.peak == 3, "three groups in flight, never more, across both landing zones"
+
+
+async def test_a_group_waiting_for_the_whole_listing_never_holds_the_listing_up(config: GovernanceConfig) -> None:
+    """With one slot, the first group listed (a visualization group whose orphan check needs the
+    complete listing) holds it while the rest of the listing arrives: listing never waits for a slot."""
+    inventory = CountingInventory(
+        {EMEA: {"dp-sales-gone-viz-rg": {"ManagedBy": "dpgov"}, "dp-sales-orders-rg": {}, "dp-sales-p1-rg": {}}}
+    )
+    engine = Reconciler(config, inventory, MemoryLedger(), [TagsAspect(config, inventory)], max_groups_in_flight=1)
+
+    async with asyncio.timeout(5):
+        report = await engine.reconcile_all()
+
+    assert {r.group.name: r.outcome for r in report.groups} == {
+        "dp-sales-gone-viz-rg": Outcome.ORPHANED,
+        "dp-sales-orders-rg": Outcome.CHANGED,
+        "dp-sales-p1-rg": Outcome.CHANGED,
+    }
+
+
 # -- coalescing -----------------------------------------------------------------------------------
 
 
