@@ -110,6 +110,7 @@ class Measured:
     note: str = ""
     app_cpu_s: float = 0.0  # CPU seconds of the app: this process (a, b) or the hosts (c, d)
     emulator_cpu_s: float = 0.0  # CPU seconds of the emulator's process (Azurite not included)
+    app_peak_mb: float = 0.0  # the largest peak resident memory of an app process during the run
 
 
 # -- the estate ------------------------------------------------------------------------------------
@@ -324,6 +325,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def reset_peak_memory(pid: int) -> None:
+    """Measure a process's peak resident memory afresh from now on (Linux: 5 to /proc/PID/clear_refs)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_memory_mb(pid: int) -> float:
+    """A process's peak resident memory since its last reset (VmHWM), in MiB; 0 where /proc cannot say."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
 def emulator_pid() -> int:
     """The emulator: this process's child running ``-m emulator``."""
     for entry in Path("/proc").iterdir():
@@ -412,7 +428,10 @@ def measured(
     app_pids: tuple[int, ...] = (),
 ) -> Measured:
     emulator = emulator_pid()
+    apps = app_pids or (os.getpid(),)
     with buckets.throttled(control, latency_ms):
+        for pid in apps:
+            reset_peak_memory(pid)
         cpu_before = (time.process_time() + sum(cpu_seconds(pid) for pid in app_pids), cpu_seconds(emulator))
         started = time.perf_counter()
         outcomes, extra = run()
@@ -430,8 +449,10 @@ def measured(
     )
     result.app_cpu_s = round(cpu_after[0] - cpu_before[0], 1)
     result.emulator_cpu_s = round(cpu_after[1] - cpu_before[1], 1)
+    result.app_peak_mb = round(max(peak_memory_mb(pid) for pid in apps))
     print(
-        f"  {mode} / {phase}: {wall_s:.1f} s (CPU: app {result.app_cpu_s} s, emulator {result.emulator_cpu_s} s), "
+        f"  {mode} / {phase}: {wall_s:.1f} s (CPU: app {result.app_cpu_s} s, emulator {result.emulator_cpu_s} s; "
+        f"app peak memory {result.app_peak_mb:.0f} MiB), "
         f"{result.arm_writes} writes, {result.throttled} 429s, {dict(outcomes)}, {extra}",
         file=sys.stderr,
         flush=True,
@@ -455,6 +476,7 @@ def render(rows: list[Measured], latency_ms: float, lines_before: list[str]) -> 
         "wall s",
         "app CPU s",
         "emulator CPU s",
+        "app peak MiB",
         "refill floor s",
         "in-flight floor s",
         "outcomes",
@@ -476,6 +498,7 @@ def render(rows: list[Measured], latency_ms: float, lines_before: list[str]) -> 
             f"{r.wall_s:.1f}",
             f"{r.app_cpu_s:.1f}",
             f"{r.emulator_cpu_s:.1f}",
+            f"{r.app_peak_mb:.0f}",
             f"{r.refill_floor_s:.1f}",
             f"{r.in_flight_floor_s:.1f}",
             ", ".join(f"{k} {v}" for k, v in sorted(r.outcomes.items())),
@@ -533,6 +556,7 @@ def run(
         seed(control, endpoints, groups)
         seeded_s = time.perf_counter() - started
         started = time.perf_counter()
+        reset_peak_memory(os.getpid())
         seed_settings = settings(
             DPGOV_MAX_WRITES_PER_SUBSCRIPTION=SEED_WRITES_PER_SUBSCRIPTION, DPGOV_RESOURCE_GRAPH_MIN_ZONES="1000000"
         )
@@ -545,18 +569,24 @@ def run(
             governed = reconcile_all(seed_settings, config)
             passes += 1
         govern_s = time.perf_counter() - started
+        govern_peak_mb = peak_memory_mb(os.getpid())
         summary = control.request_summary()
         control.clear_requests()
         notes.append(
             f"seed: emulator seeded in {seeded_s:.1f} s; estate governed in-process (latency 0, throttling off, "
             f"{SEED_WRITES_PER_SUBSCRIPTION} writes in flight per subscription) in {govern_s:.1f} s, "
-            f"{passes} pass{'es' if passes > 1 else ''}: "
+            f"{passes} pass{'es' if passes > 1 else ''}, peak memory {govern_peak_mb:.0f} MiB: "
             f"{summary.reads} ARM reads, {summary.writes + summary.deletes} ARM writes, "
             f"{summary.purview_reads + summary.purview_writes + summary.purview_deletes} Purview requests; "
             + ", ".join(f"{k} {v}" for k, v in governed.counts.items() if v)
         )
         print(notes[-1], file=sys.stderr, flush=True)
-        result["seed"] = {"seeded_s": round(seeded_s, 1), "govern_s": round(govern_s, 1), "outcomes": governed.counts}
+        result["seed"] = {
+            "seeded_s": round(seeded_s, 1),
+            "govern_s": round(govern_s, 1),
+            "govern_peak_mb": round(govern_peak_mb),
+            "outcomes": governed.counts,
+        }
         if seed_only:
             result["notes"] = notes
             result["rows"] = []
