@@ -590,15 +590,24 @@ class TopicEvent:
 @dataclass(frozen=True)
 class TopicPublish:
     """One publish request the topic answered: its status, the schema and the number of events in it,
-    and for a refusal Event Grid's error code (a fault injected shows as its status, code included)."""
+    for a refusal Event Grid's error code (a fault injected shows as its status, code included), and how
+    many publish requests the topic was serving when it arrived, itself included (how a publisher
+    overlaps its sends)."""
 
     status: int
     schema: EventSchema | None
     events: int
     error_code: str | None = None
+    in_flight: int = 1
 
     def to_json(self) -> Json:
-        return {"status": self.status, "schema": self.schema, "events": self.events, "errorCode": self.error_code}
+        return {
+            "status": self.status,
+            "schema": self.schema,
+            "events": self.events,
+            "errorCode": self.error_code,
+            "inFlight": self.in_flight,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TopicPublish:
@@ -607,4 +616,5 @@ class TopicPublish:
             schema=data.get("schema"),
             events=int(data["events"]),
             error_code=data.get("errorCode"),
+            in_flight=int(data.get("inFlight", 1)),
         )

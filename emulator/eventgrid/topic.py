@@ -108,6 +108,7 @@ class CustomTopic:
         self.endpoint: str | None = None  # set once its listener serves
         self._events: list[TopicEvent] = []
         self._publishes: list[TopicPublish] = []
+        self.in_flight = 0  # publish requests being served now
 
     def reset(self) -> None:
         self._events.clear()
@@ -119,13 +120,13 @@ class CustomTopic:
     def publishes(self) -> list[TopicPublish]:
         return list(self._publishes)
 
-    def accept(self, schema: EventSchema, events: list[dict[str, Any]]) -> None:
+    def accept(self, schema: EventSchema, events: list[dict[str, Any]], in_flight: int = 1) -> None:
         received = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
         self._events.extend(TopicEvent(schema, event, received) for event in events)
-        self._publishes.append(TopicPublish(200, schema, len(events)))
+        self._publishes.append(TopicPublish(200, schema, len(events), in_flight=in_flight))
 
-    def refused(self, error: TopicError, schema: EventSchema | None, events: int = 0) -> None:
-        self._publishes.append(TopicPublish(error.status, schema, events, error.code))
+    def refused(self, error: TopicError, schema: EventSchema | None, in_flight: int = 1) -> None:
+        self._publishes.append(TopicPublish(error.status, schema, 0, error.code, in_flight))
 
     def authenticate(self, issuer: TokenIssuer, headers: Mapping[str, str]) -> None:
         """The access key in ``aeg-sas-key``, or a bearer token for Event Grid; else 401."""

@@ -2,12 +2,15 @@
 
 Path and method, ``api-version``, authentication (``aeg-sas-key`` or a bearer token for Event Grid),
 injected faults (rules on the path ``/api/events``), the content type, size and the events themselves
-(``emulator.eventgrid.topic``). Each answer is recorded on the topic; a batch is accepted or refused
-whole. Not in the ARM request log: a topic is not ARM, and its publishes would blur the figures the
-log exists for (the control API lists them instead).
+(``emulator.eventgrid.topic``), between the two halves of the configured latency (as ARM's and
+Purview's gateways). Each answer is recorded on the topic, with how many publishes were in flight when
+it arrived; a batch is accepted or refused whole. Not in the ARM request log: a topic is not ARM, and
+its publishes would blur the figures the log exists for (the control API lists them instead).
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 
@@ -33,6 +36,22 @@ def _render(error: TopicError) -> web.Response:
 
 async def handle_topic(request: web.Request) -> web.StreamResponse:
     """Serve one publish request."""
+    state = request.app[STATE_KEY]
+    half_latency = state.settings.latency_ms / 2000.0
+    state.topic.in_flight += 1
+    arrived_with = state.topic.in_flight  # the most in flight at once is seen by a request as it arrives
+    try:
+        if half_latency > 0:
+            await asyncio.sleep(half_latency)
+        response = await _publish(request, arrived_with)
+        if half_latency > 0:
+            await asyncio.sleep(half_latency)
+        return response
+    finally:
+        state.topic.in_flight -= 1
+
+
+async def _publish(request: web.Request, in_flight: int) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     topic = state.topic
     schema: EventSchema | None = None
@@ -75,9 +94,9 @@ async def handle_topic(request: web.Request) -> web.StreamResponse:
             raise TopicError(413, "RequestEntityTooLarge", f"The request is larger than {MAX_REQUEST_BYTES} bytes.")
         events = parse_events(body, schema, batch, topic.resource_id)
     except TopicError as error:
-        topic.refused(error, schema)
+        topic.refused(error, schema, in_flight)
         return _render(error)
-    topic.accept(schema, events)
+    topic.accept(schema, events, in_flight)
     return web.Response(status=200)
 
 

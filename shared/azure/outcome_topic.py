@@ -40,6 +40,7 @@ RETRY_BACKOFF_FACTOR = 0.5
 RETRY_BACKOFF_MAX = 4.0
 LOGGED_EVENTS = 20  # events named in one log line; a large first run has tens of thousands
 PUBLISH_DEADLINE_SECONDS = 15.0  # all of a run's events, retries included: governance is not kept waiting
+SENDS_IN_FLIGHT = 4  # batches (up to 1 MB each) sent at once: a large first run's tens of thousands fit the deadline
 REMEMBERED_IDS = 10_000
 
 
@@ -129,11 +130,20 @@ class OutcomePublisher:
         for event in events:
             self._sent.add(event.id)  # reserved before the send: a concurrent run skips it
         handled: set[str] = set()  # sent, or counted as failed
+        slots = asyncio.Semaphore(SENDS_IN_FLIGHT)
+
+        async def send(batch: Sequence[OutcomeEvent]) -> None:
+            try:
+                await self._send(batch)
+                handled.update(event.id for event in batch)
+            finally:
+                slots.release()
+
         try:
-            async with asyncio.timeout(PUBLISH_DEADLINE_SECONDS):
+            async with asyncio.timeout(PUBLISH_DEADLINE_SECONDS), asyncio.TaskGroup() as sending:
                 for batch in batches(events):
-                    await self._send(batch)
-                    handled.update(event.id for event in batch)
+                    await slots.acquire()
+                    sending.create_task(send(batch))
         except TimeoutError:
             unsent = [event for event in events if event.id not in handled]
             self._fail(unsent, f"no answer within {PUBLISH_DEADLINE_SECONDS:.0f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 from collections.abc import AsyncIterator
@@ -82,6 +83,23 @@ async def test_a_cloud_events_batch_published_with_the_managed_identity_is_kept_
     assert events[0].event["specversion"] == "1.0"
     assert str(events[0].time).startswith("2026-11-27T14:00:00")
     assert control.topic_publishes() == [TopicPublish(200, "CloudEventSchemaV1_0", 2)]
+
+
+async def test_each_publish_says_how_many_were_in_flight_when_it_arrived(
+    control: EmulatorControl, publisher: EventGridPublisherClient
+) -> None:
+    def one(n: int) -> CloudEvent[dict[str, int]]:
+        return CloudEvent(source="/dpgov/lz-emea", type="DataProduct.Governed", data={"n": n}, id=f"e-{n}", time=WHEN)
+
+    await publisher.send([one(0)])  # the token, fetched before the latency applies
+    control.set_latency(600)
+    try:
+        await asyncio.gather(publisher.send([one(1)]), publisher.send([one(2)]))
+        await publisher.send([one(3)])
+    finally:
+        control.set_latency(0)
+
+    assert [p.in_flight for p in control.topic_publishes()] == [1, 1, 2, 1], "the two sent together overlapped"
 
 
 async def test_the_event_grid_schema_with_the_access_key_is_kept_with_what_event_grid_stamps(

@@ -28,7 +28,7 @@ from azure.mgmt.resource.resources.models import Tags, TagsPatchResource
 from emulator.client import EmulatorControl, FaultRule, SeedResource, TopicEvent
 from emulator.host import HostEndpoints
 from shared.azure.clients import USER_AGENT
-from shared.azure.outcome_topic import OutcomePublisher
+from shared.azure.outcome_topic import SENDS_IN_FLIGHT, OutcomePublisher
 from shared.model import GroupRef
 from shared.outcome_events import NAMESPACE
 from shared.report import GroupReport, Outcome
@@ -355,6 +355,25 @@ async def test_the_same_report_for_the_same_trigger_is_published_once(
 
     assert [e.type for e in blank_azure.topic_events()] == ["LandingZone.Unclassified"]
     assert publisher.stats().to_dict() == {"published": 1, "failed": 0, "repeated": 1}
+
+
+async def test_a_large_runs_batches_go_out_four_at_a_time(
+    blank_azure: EmulatorControl, publisher: OutcomePublisher
+) -> None:
+    """6,000 events are six batches (Event Grid takes 1 MB a request); at a second per request, sent one
+    after another they would take six seconds, four at a time two."""
+    reports = [near_miss(f"dp-hr-p{n:04d}-rg") for n in range(6000)]
+    blank_azure.set_latency(1000)
+    try:
+        await publisher.publish(reports, trigger="t-large")
+    finally:
+        blank_azure.set_latency(0)
+
+    publishes = blank_azure.topic_publishes()
+    assert sorted(p.events for p in publishes) == [100, 1180, 1180, 1180, 1180, 1180]
+    assert max(p.in_flight for p in publishes) == SENDS_IN_FLIGHT == 4
+    assert len(blank_azure.topic_events()) == 6000
+    assert publisher.stats().to_dict() == {"published": 6000, "failed": 0, "repeated": 0}
 
 
 async def test_a_publish_the_topic_refuses_is_logged_at_error_with_the_event_ids_and_counted(
