@@ -138,6 +138,23 @@ async def test_pages_of_top_rows_follow_the_skip_token_to_the_last_row(
     ] * 3
 
 
+async def test_later_pages_are_cut_from_the_first_pages_result(
+    graph: ResourceGraphClient, control: EmulatorControl
+) -> None:
+    """A group created between pages (sorting first) neither shifts nor repeats a row of the pages to come."""
+    control.seed_groups(SUB, {f"rg-{index}": {} for index in range(1, 5)})
+    text = f"{GROUPS} | project id, name | order by name asc"
+
+    first = await query(graph, text, [SUB], top=2)
+    control.seed_groups(SUB, {"rg-0": {}})
+    second = await query(graph, text, [SUB], top=2, skip_token=first.skip_token)
+    again = await query(graph, text, [SUB], top=2)
+
+    assert [row["name"] for page in (first, second) for row in rows(page)] == ["rg-1", "rg-2", "rg-3", "rg-4"]
+    assert (second.total_records, second.skip_token) == (4, None)
+    assert [row["name"] for row in rows(again)] == ["rg-0", "rg-1"], "a new query sees the group"
+
+
 async def test_rows_without_an_id_cannot_be_paged_so_the_result_is_truncated(
     graph: ResourceGraphClient, control: EmulatorControl
 ) -> None:

@@ -33,8 +33,11 @@ Resource Graph's error shape (``BadRequest`` with ``InvalidQuery`` in ``details`
 after that are the emulator's own). Paging: ``options.$top`` (at most 1,000; 100 by default),
 ``options.$skip`` and ``options.$skipToken``; a response that stops short of ``totalRecords``
 carries ``$skipToken`` when the rows have an ``id`` to page on, and ``resultTruncated: "true"``
-without one otherwise, as Resource Graph does. Every answer carries the per-user quota headers
-``x-ms-user-quota-remaining`` (15 requests per 5-second window) and
+without one otherwise, as Resource Graph does. A query is evaluated for its first page; its later
+pages are cut from that result (the last ``KEPT_RESULTS`` are kept; a token of an older one is
+answered by evaluating the query again), so paging through N rows costs O(N), not O(N²). Every
+answer carries the per-user quota headers ``x-ms-user-quota-remaining`` (15 requests per 5-second
+window) and
 ``x-ms-user-quota-resets-after`` (``hh:mm:ss``); the quota is enforced (429 ``RateLimiting``) only
 while the emulator's throttling is on.
 
@@ -50,6 +53,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import copy
 import json
 import re
@@ -100,6 +104,7 @@ COLUMNS = (
 )
 DEFAULT_TOP = 100
 MAX_TOP = 1000
+KEPT_RESULTS = 16  # query results kept for their later pages (a run pages through three at once)
 QUOTA = 15  # requests per user per window, Resource Graph's documented default
 QUOTA_WINDOW_SECONDS = 5.0
 
@@ -433,6 +438,18 @@ class GraphIndex:
         self._snapshot: Tables | None = None
         self._taken = 0.0
         self._windows: dict[str, tuple[float, int]] = {}
+        self._results: collections.OrderedDict[str, list[Row]] = collections.OrderedDict()
+
+    def keep(self, matched: list[Row]) -> str:
+        """Keep a query's result for its later pages; the id its skip tokens carry."""
+        result = uuid.uuid4().hex
+        self._results[result] = matched
+        while len(self._results) > KEPT_RESULTS:
+            self._results.popitem(last=False)
+        return result
+
+    def kept(self, result: str | None) -> list[Row] | None:
+        return self._results.get(result) if result is not None else None
 
     def take_snapshot(self, store: Store, access: AccessState) -> None:
         self._snapshot = {table: _table(table, store, access) for table in (CONTAINERS, AUTHORIZATION, POLICY)}
@@ -478,21 +495,23 @@ def _int_option(options: Mapping[str, Any], name: str, default: int) -> int:
     return value
 
 
-def _offset(token: Any) -> int:
+def _continuation(token: Any) -> tuple[int, str | None]:
+    """A skip token's offset and the kept result it continues (none for a first page)."""
     if token is None:
-        return 0
+        return 0, None
     try:
         decoded = json.loads(base64.urlsafe_b64decode(str(token).encode("ascii")))
-        offset = decoded["offset"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        offset, result = decoded["offset"], decoded.get("result")
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         raise QueryError("InvalidSkipToken", "The skip token is invalid") from None
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or offset < 0 or not isinstance(result, str | None):
         raise QueryError("InvalidSkipToken", "The skip token is invalid")
-    return offset
+    return offset, result
 
 
-def _skip_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode("ascii")).decode("ascii")
+def _skip_token(offset: int, result: str) -> str:
+    token = json.dumps({"offset": offset, "result": result})
+    return base64.urlsafe_b64encode(token.encode("ascii")).decode("ascii")
 
 
 def _subscriptions(body: Mapping[str, Any]) -> Sequence[str] | None:
@@ -537,12 +556,19 @@ def _handle(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmRespon
     skip = _int_option(options, "$skip", 0)
     query = parse_query(text)
     subscriptions = _subscriptions(body)
-    rows = state.resource_graph.rows(query.table, state.store, state.access, state.settings.resource_graph_lag)
-    if subscriptions is not None:
-        wanted = {s.casefold() for s in subscriptions}
-        rows = [row for row in rows if str(row["subscriptionId"]).casefold() in wanted]
-    matched = run_query(query, rows)
-    start = skip + _offset(options.get("$skipToken"))
+    offset, continued = _continuation(options.get("$skipToken"))
+    graph = state.resource_graph
+    kept = graph.kept(continued)
+    if continued is not None and kept is not None:
+        result, matched = continued, kept
+    else:
+        rows = graph.rows(query.table, state.store, state.access, state.settings.resource_graph_lag)
+        if subscriptions is not None:
+            wanted = {s.casefold() for s in subscriptions}
+            rows = [row for row in rows if str(row["subscriptionId"]).casefold() in wanted]
+        matched = run_query(query, rows)
+        result = graph.keep(matched)
+    start = skip + offset
     page = matched[start : start + top]
     more = start + len(page) < len(matched)
     answer: dict[str, Any] = {
@@ -553,7 +579,7 @@ def _handle(state: EmulatorState, call: ArmCall, target: ArmTarget) -> ArmRespon
         "facets": [],
     }
     if more and "id" in query.projection:
-        answer["$skipToken"] = _skip_token(start + len(page))
+        answer["$skipToken"] = _skip_token(start + len(page), result)
     return ArmResponse(200, answer, quota)
 
 
