@@ -1,8 +1,9 @@
 """Composition root: the Function App and its blueprints, one per way in.
 
 Nothing here does work; it wires one ``EngineProvider`` (settings → config → Azure clients →
-reconciler, built lazily on first use) into each blueprint, and turns telemetry on once per worker
-process when Application Insights is configured.
+reconciler, built lazily on first use) into each blueprint, turns telemetry on once per worker
+process when Application Insights is configured, and sets the worker's garbage-collector thresholds
+(``shared.collector``).
 """
 
 import logging
@@ -11,6 +12,7 @@ import azure.functions as func
 
 from functions import events, http_api, queue, timer
 from shared import telemetry
+from shared.collector import tune_collector
 from shared.config import ConfigError
 from shared.engine import EngineProvider
 from shared.settings import TelemetrySettings
@@ -25,6 +27,9 @@ try:
     telemetry.configure(TelemetrySettings.from_environment())
 except (ConfigError, ValueError) as error:
     logging.getLogger("dpgov.telemetry").error("telemetry is off: %s", error)
+
+# A bulk reconcile holds a landing zone's listings in memory: collect cycles rarely (shared/collector.py).
+tune_collector()
 
 # Lives as long as the worker; its clients close when the worker's event loop shuts down.
 provider = EngineProvider()

@@ -37,6 +37,9 @@ _CA_DIR = Path(tempfile.mkdtemp(prefix="dpgov-bench-ca-"))
 os.environ["SSL_CERT_FILE"] = str(ensure_ca(_CA_DIR).ca_bundle)
 
 if __name__ == "__main__":
+    from shared.collector import tune_collector
+
+    tune_collector()  # the in-process runs measure the app as its worker runs it (function_app.py)
     if sys.argv[1:2] == ["estate"]:  # the large estate (bench/estate.py): python -m bench estate [options]
         from bench.estate import main as estate
 

@@ -40,6 +40,7 @@ from shared.cli.render import (
     plan_summary,
     plural,
 )
+from shared.collector import tune_collector
 from shared.config import ConfigError, LandingZone, json_schema, load_config
 from shared.errors import describe, is_azure_error
 from shared.ledger import LedgerRecord, UnpinRefused
@@ -605,6 +606,7 @@ def rbac_condition_command(
 def main(argv: Sequence[str] | None = None) -> int:
     """``dpgov``: the console script (pyproject.toml) and ``python -m shared.cli``."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    tune_collector()  # as the Functions worker: reconcile-all holds whole landing zones in memory
     command = typer.main.get_command(app)
     try:
         result = command.main(args=None if argv is None else list(argv), prog_name="dpgov", standalone_mode=False)
