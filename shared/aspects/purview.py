@@ -28,7 +28,8 @@ import asyncio
 import copy
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections import ChainMap
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, assert_never
 
@@ -595,6 +596,19 @@ class Store:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceIndex:
+    """The account's data sources, indexed once (per event, or per run for every product of it)."""
+
+    by_resource: dict[str, ObservedSource]  # by lower-cased resource id; read only once built
+    named: dict[str, ObservedSource]  # by lower-cased source name; read only once built
+
+    @classmethod
+    def of(cls, sources: Iterable[ObservedSource]) -> SourceIndex:
+        listed = list(sources)
+        return cls({s.resource_id.lower(): s for s in listed if s.resource_id}, {s.name.lower(): s for s in listed})
+
+
+@dataclass(frozen=True, slots=True)
 class ObservedPurview:
     collections: Mapping[str, ObservedCollection]  # by lower-cased name
     sources: Mapping[str, ObservedSource]  # by lower-cased resource id
@@ -966,13 +980,13 @@ class PurviewAspect:
             reads.role_assignments(target.ref.scope),
             target.subject(),
         )
-        return await self._complete(subject, resources, sources, principal, grants, collections=None)
+        return await self._complete(subject, resources, SourceIndex.of(sources), principal, grants, collections=None)
 
     async def _complete(
         self,
         subject: Subject,
         resources: tuple[ObservedResource, ...],
-        sources: list[ObservedSource],
+        sources: SourceIndex,
         principal: str,
         grants: tuple[ObservedAssignment, ...],
         *,
@@ -981,10 +995,14 @@ class PurviewAspect:
         known_triggers: frozenset[Artifact] = frozenset(),
         policy_of: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> ObservedPurview:
-        """The reads that depend on who the product is: its collections, policy, entity, stores."""
+        """The reads that depend on who the product is: its collections, policy, entity, stores.
+
+        ``sources`` is shared by every product of a run: what this product reads afresh (its sources'
+        scans) goes in an overlay of its own, never into the account-wide index.
+        """
         chain = collection_chain(self._config, self._root, subject.product)
-        by_resource = {s.resource_id.lower(): s for s in sources if s.resource_id}
-        named = {s.name.lower(): s for s in sources}
+        by_resource: ChainMap[str, ObservedSource] = ChainMap({}, sources.by_resource)
+        named: ChainMap[str, ObservedSource] = ChainMap({}, sources.named)
         stores = [r for r in resources if store_kind(r) is not None]
         domain = self._config.domains[subject.product.domain]
         stewards = bool(domain.purview.data_curators or domain.purview.data_readers)
@@ -1178,7 +1196,7 @@ class ZonePurview:
     ) -> None:
         self._aspect = aspect
         self._collections = collections
-        self._sources = sources
+        self._sources = SourceIndex.of(sources)  # once for every product of the run, not once each
         self._principal = principal
         self._reads = reads
         self._policies: SingleFlight[dict[str, Any] | None] = SingleFlight()
