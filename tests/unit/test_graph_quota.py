@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 from azure.core.rest import HttpRequest
 
@@ -54,3 +59,42 @@ def test_an_earlier_reset_never_reopens_a_gate_closed_for_longer() -> None:
     quota.observe(Answer(200, {"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01"}))  # type: ignore[arg-type]
 
     assert quota.closed_until == 109.0
+
+
+class Window:
+    """Resource Graph's side of the quota: ``quota`` queries per window of ``seconds``, then 429."""
+
+    def __init__(self, quota: int, seconds: float) -> None:
+        self.quota, self.seconds = quota, seconds
+        self.started = time.monotonic()
+        self.used = 0
+        self.statuses: list[int] = []
+
+    async def send(self, request: Any) -> Any:
+        del request
+        now = time.monotonic()
+        if now - self.started >= self.seconds:
+            self.started, self.used = now, 0
+        self.used += 1
+        left = self.quota - self.used  # counted as it arrives
+        await asyncio.sleep(0.02)  # the queries of a run overlap
+        resets = f"00:00:{max(0.0, self.seconds - (time.monotonic() - self.started)):06.3f}"
+        status = 200 if left >= 0 else 429
+        self.statuses.append(status)
+        headers = {"x-ms-user-quota-remaining": str(max(left, 0)), "x-ms-user-quota-resets-after": resets}
+        return SimpleNamespace(http_response=Answer(status, headers))
+
+
+async def test_queries_in_flight_count_against_what_the_last_answer_left() -> None:
+    """Three pages at once with two queries left in the window: the third waits for the reset
+    instead of drawing a 429 (the count it would have read was already spent by the other two)."""
+    window = Window(quota=3, seconds=0.5)
+    quota = GraphQuotaGate(jitter=lambda: 0.0)
+    quota.next = window  # type: ignore[assignment]
+    request: Any = object()
+    await quota.send(request)  # the first answer: 2 left
+
+    await asyncio.gather(quota.send(request), quota.send(request), quota.send(request))
+
+    assert window.statuses == [200, 200, 200, 200]
+    assert quota.waits == 1
