@@ -400,9 +400,7 @@ class Reconciler:
             try:
                 async with asyncio.TaskGroup() as zone_tasks:
                     per_zone = [
-                        zone_tasks.create_task(
-                            self._reconcile_zone_traced(zone, estate, snapshot, slots, dry_run=dry_run)
-                        )
+                        zone_tasks.create_task(self._reconcile_zone(zone, estate, snapshot, slots, dry_run=dry_run))
                         for zone in selected
                     ]
             finally:
@@ -429,18 +427,6 @@ class Reconciler:
         for group in await snapshot.groups(zone.subscription_id):
             yield group
 
-    async def _reconcile_zone_traced(
-        self,
-        zone: LandingZone,
-        estate: SingleFlight[Any],
-        snapshot: GraphSnapshot | None,
-        slots: asyncio.Semaphore,
-        *,
-        dry_run: bool,
-    ) -> list[GroupReport]:
-        with telemetry.reconcile_zone(zone.name, zone.subscription_id):
-            return await self._reconcile_zone(zone, estate, snapshot, slots, dry_run=dry_run)
-
     async def _traced(
         self, zone: LandingZone, ref: GroupRef, dry_run: bool, work: Callable[[], Awaitable[GroupReport]]
     ) -> GroupReport:
@@ -457,57 +443,59 @@ class Reconciler:
         *,
         dry_run: bool,
     ) -> list[GroupReport]:
-        reads = ZoneReads(self._inventory, zone, estate, snapshot)
-        run = _ZoneRun(
-            zone,
-            reads,
-            records=asyncio.create_task(self._ledger.list(zone.subscription_id)),
-            views={a.name: asyncio.create_task(a.observe_zone(zone, reads)) for a in self._aspects},
-            shared=SingleFlight(),
-            dry_run=dry_run,
-            from_snapshot=snapshot is not None,
-        )
-        reports: list[GroupReport] = []
-        # The listing only queues the groups (it never waits for a slot: a group in flight may be
-        # waiting for the whole listing, e.g. for its visualization group); ``start`` takes them off
-        # the queue as the run's slots free up.
-        waiting: asyncio.Queue[tuple[GroupRef, Callable[[], Awaitable[GroupReport]]] | None] = asyncio.Queue()
+        """One landing zone of a bulk run, under its own span."""
+        with telemetry.reconcile_zone(zone.name, zone.subscription_id):
+            reads = ZoneReads(self._inventory, zone, estate, snapshot)
+            run = _ZoneRun(
+                zone,
+                reads,
+                records=asyncio.create_task(self._ledger.list(zone.subscription_id)),
+                views={a.name: asyncio.create_task(a.observe_zone(zone, reads)) for a in self._aspects},
+                shared=SingleFlight(),
+                dry_run=dry_run,
+                from_snapshot=snapshot is not None,
+            )
+            reports: list[GroupReport] = []
+            # The listing only queues the groups (it never waits for a slot: a group in flight may be
+            # waiting for the whole listing, e.g. for its visualization group); ``start`` takes them off
+            # the queue as the run's slots free up.
+            waiting: asyncio.Queue[tuple[GroupRef, Callable[[], Awaitable[GroupReport]]] | None] = asyncio.Queue()
 
-        async def reconcile(ref: GroupRef, work: Callable[[], Awaitable[GroupReport]]) -> None:
-            reports.append(await self._traced(zone, ref, dry_run, work))
+            async def reconcile(ref: GroupRef, work: Callable[[], Awaitable[GroupReport]]) -> None:
+                reports.append(await self._traced(zone, ref, dry_run, work))
 
-        async def start(group_tasks: asyncio.TaskGroup) -> None:
-            while (queued := await waiting.get()) is not None:
-                await slots.acquire()
-                task = group_tasks.create_task(reconcile(*queued))
-                task.add_done_callback(lambda _: slots.release())
+            async def start(group_tasks: asyncio.TaskGroup) -> None:
+                while (queued := await waiting.get()) is not None:
+                    await slots.acquire()
+                    task = group_tasks.create_task(reconcile(*queued))
+                    task.add_done_callback(lambda _: slots.release())
 
-        try:
-            async with asyncio.TaskGroup() as group_tasks:
-                group_tasks.create_task(start(group_tasks))
-                try:
-                    async for group in self._listing(zone, snapshot):
-                        reads.add(group)
-                        waiting.put_nowait((group.ref, functools.partial(self._reconcile_listed, run, group)))
-                    reads.complete()
-                    for record in await self._gone(run):
-                        gone = functools.partial(self._retire_if_gone, zone, record, dry_run=dry_run)
-                        waiting.put_nowait((record.ref, gone))
-                except Exception as error:
-                    reads.fail(error)
-                    if not is_azure_error(error):
-                        raise
-                    reports.append(self._zone_failed(zone, error, dry_run))
-                finally:
-                    waiting.put_nowait(None)
-        finally:
-            pending = (run.records, *run.views.values())
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            await run.shared.close()  # writes shared by several groups: all done, unless a bug cancelled them
-            await reads.close()
-        return reports
+            try:
+                async with asyncio.TaskGroup() as group_tasks:
+                    group_tasks.create_task(start(group_tasks))
+                    try:
+                        async for group in self._listing(zone, snapshot):
+                            reads.add(group)
+                            waiting.put_nowait((group.ref, functools.partial(self._reconcile_listed, run, group)))
+                        reads.complete()
+                        for record in await self._gone(run):
+                            gone = functools.partial(self._retire_if_gone, zone, record, dry_run=dry_run)
+                            waiting.put_nowait((record.ref, gone))
+                    except Exception as error:
+                        reads.fail(error)
+                        if not is_azure_error(error):
+                            raise
+                        reports.append(self._zone_failed(zone, error, dry_run))
+                    finally:
+                        waiting.put_nowait(None)
+            finally:
+                pending = (run.records, *run.views.values())
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                await run.shared.close()  # writes shared by several groups: all done, unless a bug cancelled them
+                await reads.close()
+            return reports
 
     # -- the operator's explain and unpin ----------------------------------------------------------
 

@@ -40,7 +40,7 @@ RETRY_BACKOFF_FACTOR = 0.5
 RETRY_BACKOFF_MAX = 4.0
 LOGGED_EVENTS = 20  # events named in one log line; a large first run has tens of thousands
 PUBLISH_DEADLINE_SECONDS = 15.0  # all of a run's events, retries included: governance is not kept waiting
-SENDS_IN_FLIGHT = 4  # batches (up to 1 MB each) sent at once: a large first run's tens of thousands fit the deadline
+SENDS_IN_FLIGHT = 4  # batches (512 KB each) sent at once: a large first run's round trips overlap
 REMEMBERED_IDS = 10_000
 
 
